@@ -1,0 +1,10 @@
+//! demur: finds the hidden objections in sales conversations and proposes follow-up strategies.
+
+pub mod analysis;
+pub mod label;
+pub mod strategy;
+pub mod transcript;
+
+pub use analysis::{Analysis, LabelScores, ModelInfo, Objection, Recommendation};
+pub use label::Label;
+pub use transcript::{Conversation, Language, Role, Turn};

@@ -1,0 +1,1 @@
+//! Strategy playbook: three ranked follow-up strategies grounded in the conversation.
