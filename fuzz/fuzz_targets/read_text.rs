@@ -1,0 +1,13 @@
+//! Fuzzes the text reader: any bytes, read with the format forced to `text`.
+#![no_main]
+
+use demur::transcript::{read_bytes, Format, ReadOptions};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = ReadOptions {
+        format: Some(Format::Text),
+        ..ReadOptions::default()
+    };
+    let _ = read_bytes(data, "fuzz-input", &opts);
+});

@@ -1,0 +1,119 @@
+//! `demur train`: fit an objection head on labeled dialogues with a frozen encoder.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use demur::classify::HeadInput;
+use demur::encoder::{Encoder, EncoderOptions};
+use demur::train::{default_cache_dir, train, FitOptions, InputChoice, TrainOptions, TrainProgress};
+
+use super::progress;
+
+/// Which head input to train.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum InputArg {
+    /// The buyer turn alone.
+    Turn,
+    /// The buyer turn plus the seller turn before it.
+    Context,
+    /// Train both and keep the better on dev.
+    Measure,
+}
+
+/// Arguments of `demur train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Labeled training dialogues (JSONL, FORMATS.md §2).
+    #[arg(long, default_value = "datasets/train.jsonl")]
+    train: PathBuf,
+    /// Labeled dev dialogues: early stopping, thresholds, the report.
+    #[arg(long, default_value = "datasets/dev.jsonl")]
+    dev: PathBuf,
+    /// Base encoder: model directory or hub id [default: the installed multilingual-e5-small].
+    #[arg(long)]
+    model: Option<String>,
+    /// Where the head is written.
+    #[arg(long, default_value = "models/objection-head")]
+    out: PathBuf,
+    /// Head input.
+    #[arg(long, value_enum, default_value = "measure")]
+    input: InputArg,
+    /// Hidden layer width (0: a logistic head).
+    #[arg(long, default_value_t = 0)]
+    hidden: usize,
+    /// Most epochs.
+    #[arg(long, default_value_t = 60)]
+    epochs: usize,
+    /// Epochs without dev improvement before stopping.
+    #[arg(long, default_value_t = 8)]
+    patience: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Seed: the same seed and data give the same head.
+    #[arg(long, default_value_t = 17)]
+    seed: u64,
+    /// Head name.
+    #[arg(long, default_value = "objection-head")]
+    name: String,
+    /// Head version.
+    #[arg(long = "head-version", default_value = "1")]
+    head_version: String,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// Runs `demur train`.
+pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
+    let model = args.model.clone().unwrap_or_else(demur::analyzer::default_model);
+    let encoder = Encoder::load(&model, &EncoderOptions::default())
+        .with_context(|| format!("cannot load encoder `{model}`"))?;
+    let options = TrainOptions {
+        train: args.train,
+        dev: args.dev,
+        out: args.out.clone(),
+        input: match args.input {
+            InputArg::Turn => InputChoice::Only(HeadInput::Turn),
+            InputArg::Context => InputChoice::Only(HeadInput::TurnAndContext),
+            InputArg::Measure => InputChoice::Measure,
+        },
+        hidden_layer: args.hidden,
+        fit: FitOptions {
+            epochs: args.epochs,
+            patience: args.patience,
+            learning_rate: args.lr,
+            seed: args.seed,
+            ..FitOptions::default()
+        },
+        cache: if args.no_cache { None } else { default_cache_dir() },
+        name: args.name,
+        version: args.head_version,
+    };
+
+    let bar = progress::bar(0, quiet, "turns");
+    let encoded = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let mut epoch = |input: HeadInput, r: &demur::train::EpochReport| {
+        bar.suspend(|| {
+            eprintln!(
+                "{input:?} epoch {:>3}: loss {:.4}, dev macro-F1 {:.3}",
+                r.epoch, r.loss, r.dev_macro_f1
+            )
+        });
+    };
+    let outcome = train(&encoder, &options, TrainProgress { encoded: &encoded, epoch: &mut epoch })?;
+    bar.finish_and_clear();
+
+    for c in &outcome.candidates {
+        eprintln!("input {:?}: best dev macro-F1 {:.3} after {} epochs", c.input, c.dev_macro_f1, c.epochs);
+    }
+    eprintln!("kept input {:?}; head written to {}", outcome.config.input, args.out.display());
+    eprintln!("dev: {}", outcome.dev_report.summary());
+    println!("{}", serde_json::to_string_pretty(&outcome.dev_report)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,16 @@
+//! The encoder: a BERT-family model directory or hub id → pooled, normalised turn vectors.
+//!
+//! Loading resolves the model ([`source`]), reads its conventions ([`conventions`]), the
+//! tokenizer and the weights; [`Encoder::embed`] then tokenises, splits long inputs into
+//! overlapping windows, batches windows of similar length, runs the transformer and pools.
+
+mod conventions;
+mod error;
+mod model;
+mod source;
+mod window;
+
+pub use conventions::{Conventions, Pooling};
+pub use error::EncoderError;
+pub use model::{Encoder, EncoderOptions};
+pub use source::{resolve, ModelFiles};

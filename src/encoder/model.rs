@@ -1,0 +1,334 @@
+//! Loading a BERT-family encoder and turning texts into pooled vectors.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use rayon::prelude::*;
+use tokenizers::Tokenizer;
+
+use super::{resolve, window, Conventions, EncoderError, ModelFiles, Pooling};
+
+/// How to run an encoder.
+#[derive(Debug, Clone)]
+pub struct EncoderOptions {
+    /// `cpu`, `cuda` or `metal` (the last two need the matching cargo feature).
+    pub device: String,
+    /// `f32`, or `f16`/`bf16` on GPUs (on the CPU they fall back to f32 with a warning).
+    pub dtype: String,
+    /// Most windows per forward pass.
+    pub batch_size: usize,
+    /// Most tokens (windows × padded length) per forward pass.
+    pub batch_tokens: usize,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        EncoderOptions {
+            device: "cpu".into(),
+            dtype: "f32".into(),
+            batch_size: 32,
+            batch_tokens: 4096,
+        }
+    }
+}
+
+/// A loaded encoder: tokenizer, transformer and pooling conventions. `Send + Sync`.
+pub struct Encoder {
+    name: String,
+    bert: BertModel,
+    tokenizer: Tokenizer,
+    conventions: Conventions,
+    device: Device,
+    hidden_size: usize,
+    max_length: usize,
+    prefix_ids: Vec<u32>,
+    suffix_ids: Vec<u32>,
+    pad_id: u32,
+    options: EncoderOptions,
+}
+
+/// Tokens shared by consecutive windows of a long text.
+const WINDOW_OVERLAP: usize = 64;
+
+impl Encoder {
+    /// Loads a model directory or hub id.
+    pub fn load(spec: &str, options: &EncoderOptions) -> Result<Encoder, EncoderError> {
+        Encoder::from_files(resolve(spec)?, options)
+    }
+
+    /// Loads an encoder from resolved files.
+    pub fn from_files(files: ModelFiles, options: &EncoderOptions) -> Result<Encoder, EncoderError> {
+        let device = pick_device(&options.device)?;
+        let dtype = pick_dtype(&options.dtype, &device)?;
+        let config = read_config(&files.config)?;
+        let mut tokenizer = load_tokenizer(&files.tokenizer)?;
+        let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
+
+        let vb = weights(&files.weights, dtype, &device)?;
+        let bert = BertModel::load(vb, &config)
+            .map_err(|source| EncoderError::Weights { path: files.weights.clone(), source })?;
+
+        let max_length = files
+            .conventions
+            .max_length
+            .unwrap_or(config.max_position_embeddings)
+            .min(config.max_position_embeddings);
+        let pad_id = tokenizer.get_padding().map_or(config.pad_token_id as u32, |p| p.pad_id);
+        tokenizer.with_padding(None);
+        let _ = tokenizer.with_truncation(None);
+        tracing::info!(model = %files.name, device = ?device, "encoder loaded");
+        Ok(Encoder {
+            name: files.name,
+            bert,
+            tokenizer,
+            conventions: files.conventions,
+            device,
+            hidden_size: config.hidden_size,
+            max_length,
+            prefix_ids,
+            suffix_ids,
+            pad_id,
+            options: options.clone(),
+        })
+    }
+
+    /// The model's name in outputs: its canonical id or the path it was loaded from.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Width of the vectors [`Encoder::embed`] returns.
+    pub fn hidden_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    /// Longest window in tokens, special tokens included.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// The model's feeding and pooling conventions.
+    pub fn conventions(&self) -> &Conventions {
+        &self.conventions
+    }
+
+    /// Token ids of a text with the model's prefix, without special tokens.
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>, EncoderError> {
+        let input = format!("{}{}", self.conventions.prefix, text);
+        self.tokenizer
+            .encode(input, false)
+            .map(|encoding| encoding.get_ids().to_vec())
+            .map_err(|e| EncoderError::Tokenizer { path: "(loaded)".into(), message: e.to_string() })
+    }
+
+    /// One pooled (and, per the conventions, normalised) vector per text.
+    ///
+    /// Texts longer than the window are split into overlapping windows whose token vectors are
+    /// pooled together. Windows of similar length are batched together, so results do not
+    /// depend on which other texts share the call.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncoderError> {
+        let tokens: Vec<Vec<u32>> =
+            texts.par_iter().map(|t| self.tokenize(t)).collect::<Result<_, _>>()?;
+        let windows = self.windows(&tokens);
+
+        let mut sums = vec![vec![0f32; self.hidden_size]; texts.len()];
+        let mut counts = vec![0f32; texts.len()];
+        for batch in self.batches(&windows) {
+            let pooled = self.forward_batch(&batch)?;
+            for ((owner, _), (sum, count)) in batch.iter().zip(pooled) {
+                let first = counts[*owner] == 0.0;
+                if self.conventions.pooling == Pooling::Cls && !first {
+                    continue;
+                }
+                sums[*owner].iter_mut().zip(&sum).for_each(|(a, b)| *a += b);
+                counts[*owner] += count;
+            }
+        }
+
+        Ok(sums.into_iter().zip(counts).map(|(sum, count)| self.finish(sum, count)).collect())
+    }
+
+    /// Every text's windows, each wrapped in the special tokens, tagged with its text index.
+    fn windows(&self, tokens: &[Vec<u32>]) -> Vec<(usize, Vec<u32>)> {
+        let room = self.max_length - self.prefix_ids.len() - self.suffix_ids.len();
+        let mut windows = Vec::new();
+        for (owner, ids) in tokens.iter().enumerate() {
+            let parts = window::split(ids, room, WINDOW_OVERLAP);
+            if parts.len() > 1 {
+                tracing::debug!(text = owner, windows = parts.len(), "long text windowed");
+            }
+            for part in parts {
+                let wrapped = [&self.prefix_ids[..], part, &self.suffix_ids[..]].concat();
+                windows.push((owner, wrapped));
+            }
+        }
+        windows
+    }
+
+    /// Groups windows of similar length into batches within the row and token budgets.
+    fn batches<'a>(&self, windows: &'a [(usize, Vec<u32>)]) -> Vec<Vec<&'a (usize, Vec<u32>)>> {
+        let mut order: Vec<&(usize, Vec<u32>)> = windows.iter().collect();
+        order.sort_by_key(|(owner, ids)| (ids.len(), *owner));
+
+        let mut batches: Vec<Vec<&(usize, Vec<u32>)>> = Vec::new();
+        let mut current: Vec<&(usize, Vec<u32>)> = Vec::new();
+        for window in order {
+            let rows = current.len() + 1;
+            let too_many = rows > self.options.batch_size.max(1);
+            let too_long = rows * window.1.len() > self.options.batch_tokens.max(1);
+            if !current.is_empty() && (too_many || too_long) {
+                batches.push(std::mem::take(&mut current));
+            }
+            current.push(window);
+        }
+        if !current.is_empty() {
+            batches.push(current);
+        }
+        batches
+    }
+
+    /// Runs one padded batch; returns per window the pooled sum of token vectors and its count.
+    fn forward_batch(
+        &self,
+        batch: &[&(usize, Vec<u32>)],
+    ) -> Result<Vec<(Vec<f32>, f32)>, EncoderError> {
+        let len = batch.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(batch.len() * len);
+        let mut mask = Vec::with_capacity(batch.len() * len);
+        for (_, window) in batch {
+            ids.extend(window.iter().copied());
+            ids.extend(std::iter::repeat_n(self.pad_id, len - window.len()));
+            mask.extend(std::iter::repeat_n(1u32, window.len()));
+            mask.extend(std::iter::repeat_n(0u32, len - window.len()));
+        }
+        let shape = (batch.len(), len);
+        let ids = Tensor::from_vec(ids, shape, &self.device)?;
+        let mask = Tensor::from_vec(mask, shape, &self.device)?;
+        let types = ids.zeros_like()?;
+
+        let hidden = self.bert.forward(&ids, &types, Some(&mask))?.to_dtype(DType::F32)?;
+        let pooled = match self.conventions.pooling {
+            Pooling::Mean => {
+                let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+                hidden.broadcast_mul(&weights)?.sum(1)?
+            }
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+        };
+        let sums: Vec<Vec<f32>> = pooled.to_vec2()?;
+        Ok(sums
+            .into_iter()
+            .zip(batch)
+            .map(|(sum, (_, window))| (sum, self.weight(window.len())))
+            .collect())
+    }
+
+    /// How much one window counts in its text's pooled vector.
+    fn weight(&self, tokens: usize) -> f32 {
+        match self.conventions.pooling {
+            Pooling::Mean => tokens as f32,
+            Pooling::Cls => 1.0,
+        }
+    }
+
+    /// Divides a pooled sum by its count and normalises it when the conventions say so.
+    fn finish(&self, mut sum: Vec<f32>, count: f32) -> Vec<f32> {
+        let count = count.max(1.0);
+        sum.iter_mut().for_each(|x| *x /= count);
+        if self.conventions.normalize {
+            let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+            sum.iter_mut().for_each(|x| *x /= norm);
+        }
+        sum
+    }
+}
+
+fn pick_device(name: &str) -> Result<Device, EncoderError> {
+    let unsupported = |e: candle_core::Error| {
+        EncoderError::Unsupported(format!("device `{name}` is not available in this build: {e}"))
+    };
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(0).map_err(unsupported),
+        "metal" => Device::new_metal(0).map_err(unsupported),
+        other => Err(EncoderError::Unsupported(format!(
+            "device `{other}` is not supported (supported: cpu, cuda, metal)"
+        ))),
+    }
+}
+
+fn pick_dtype(name: &str, device: &Device) -> Result<DType, EncoderError> {
+    let dtype = match name {
+        "f32" => DType::F32,
+        "f16" => DType::F16,
+        "bf16" => DType::BF16,
+        other => {
+            return Err(EncoderError::Unsupported(format!(
+                "dtype `{other}` is not supported (supported: f32, f16, bf16)"
+            )))
+        }
+    };
+    if device.is_cpu() && dtype != DType::F32 {
+        tracing::warn!(dtype = name, "half precision is slow or unsupported on the CPU; using f32");
+        return Ok(DType::F32);
+    }
+    Ok(dtype)
+}
+
+fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| EncoderError::Io { path: path.to_path_buf(), source })?;
+    let bad = |message: String| EncoderError::Config { path: path.to_path_buf(), message };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+
+    let model_type = value.get("model_type").and_then(|v| v.as_str()).unwrap_or("");
+    if model_type != "bert" {
+        let found = if model_type.is_empty() { "(none)" } else { model_type };
+        return Err(EncoderError::UnsupportedModelType {
+            path: path.to_path_buf(),
+            found: found.to_string(),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+}
+
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, EncoderError> {
+    Tokenizer::from_file(path)
+        .map_err(|e| EncoderError::Tokenizer { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// The special tokens the tokenizer puts around a single sequence (e.g. `<s>` … `</s>`).
+fn special_tokens(tokenizer: &Tokenizer, path: &Path) -> Result<(Vec<u32>, Vec<u32>), EncoderError> {
+    let probe = tokenizer
+        .encode("", true)
+        .map_err(|e| EncoderError::Tokenizer { path: path.to_path_buf(), message: e.to_string() })?;
+    let ids = probe.get_ids();
+    let split = ids.len().min(1);
+    Ok((ids[..split].to_vec(), ids[split..].to_vec()))
+}
+
+/// Memory-maps the weights, renaming the `gamma`/`beta` layer-norm variant when present.
+fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'a>, EncoderError> {
+    let wrap = |source| EncoderError::Weights { path: path.to_path_buf(), source };
+    // SAFETY: the file is opened read-only and demur never writes model files while running.
+    let mmaped = unsafe { candle_core::safetensors::MmapedSafetensors::new(path) }.map_err(wrap)?;
+    let names: Vec<String> = mmaped.tensors().into_iter().map(|(name, _)| name).collect();
+    if !names.iter().any(|n| n.ends_with(".gamma") || n.ends_with(".beta")) {
+        // SAFETY: as above.
+        return unsafe { VarBuilder::from_mmaped_safetensors(&[path], dtype, device) }.map_err(wrap);
+    }
+
+    let mut tensors = HashMap::new();
+    for name in names {
+        let tensor = mmaped.load(&name, device).map_err(wrap)?;
+        let renamed = match name.rsplit_once('.') {
+            Some((stem, "gamma")) => format!("{stem}.weight"),
+            Some((stem, "beta")) => format!("{stem}.bias"),
+            _ => name,
+        };
+        tensors.insert(renamed, tensor);
+    }
+    Ok(VarBuilder::from_tensors(tensors, dtype, device))
+}
