@@ -38,7 +38,11 @@ impl LabelScores {
 
 impl From<PerLabel<f32>> for LabelScores {
     fn from(v: PerLabel<f32>) -> Self {
-        LabelScores { price: v.0[0], technical: v.0[1], decision_chain: v.0[2] }
+        LabelScores {
+            price: v.0[0],
+            technical: v.0[1],
+            decision_chain: v.0[2],
+        }
     }
 }
 

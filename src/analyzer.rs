@@ -46,6 +46,22 @@ pub struct AnalyzerOptions {
 }
 
 /// Encoder, head and playbook, loaded once. `Send + Sync`: share it across threads.
+///
+/// ```
+/// use demur::transcript::{read_bytes, ReadOptions};
+/// use demur::{Analyzer, AnalyzerOptions, Label};
+///
+/// let analyzer = Analyzer::new(&AnalyzerOptions::default())?;
+/// let text = "Rep: Shall we send the order form today?\n\
+///             Dana: I'll have to take this to our CFO before anything gets signed.";
+/// let conversation = read_bytes(text.as_bytes(), "call.txt", &ReadOptions::default())
+///     .remove(0)?;
+///
+/// let analysis = analyzer.analyze(&conversation)?;
+/// assert_eq!(analysis.strategies.len(), 3);
+/// assert!(analysis.objections.iter().any(|o| o.label == Label::DecisionChain));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Analyzer {
     classifier: Classifier,
     playbook: Playbook,
@@ -70,9 +86,17 @@ impl Analyzer {
         for &(label, value) in &options.thresholds {
             thresholds.set(label, value);
         }
-        let model = ModelInfo { encoder: encoder.name().to_string(), head: head.id() };
+        let model = ModelInfo {
+            encoder: encoder.name().to_string(),
+            head: head.id(),
+        };
         tracing::info!(encoder = %model.encoder, head = %model.head, "analyzer ready");
-        Ok(Analyzer { classifier: Classifier::new(encoder, head), playbook, thresholds, model })
+        Ok(Analyzer {
+            classifier: Classifier::new(encoder, head),
+            playbook,
+            thresholds,
+            model,
+        })
     }
 
     /// The encoder and head in use.
@@ -103,7 +127,11 @@ impl Analyzer {
         conversations: &[&Conversation],
     ) -> Result<Vec<Analysis>, AnalyzeError> {
         let scores = self.classifier.score(conversations)?;
-        Ok(conversations.iter().zip(scores).map(|(c, s)| self.assemble(c, &s)).collect())
+        Ok(conversations
+            .iter()
+            .zip(scores)
+            .map(|(c, s)| self.assemble(c, &s))
+            .collect())
     }
 
     fn assemble(
@@ -136,7 +164,9 @@ fn warnings(conversation: &Conversation) -> Vec<String> {
     for &t in &scored {
         let chars = conversation.turns[t].text.chars().count();
         if chars > LONG_TURN_CHARS {
-            out.push(format!("turn {t} is long ({chars} characters): scored in overlapping windows"));
+            out.push(format!(
+                "turn {t} is long ({chars} characters): scored in overlapping windows"
+            ));
         }
     }
     out
@@ -160,4 +190,16 @@ pub fn default_head() -> PathBuf {
     std::env::var_os("DEMUR_HEAD")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/objection-head"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Send + Sync>() {}
+
+    #[test]
+    fn analyzer_can_be_shared_across_threads() {
+        shareable::<Analyzer>();
+    }
 }

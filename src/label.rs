@@ -90,7 +90,10 @@ mod tests {
         for label in Label::ALL {
             assert_eq!(label.as_str().parse::<Label>(), Ok(label));
         }
-        assert_eq!("budget".parse::<Label>(), Err(UnknownLabel("budget".into())));
+        assert_eq!(
+            "budget".parse::<Label>(),
+            Err(UnknownLabel("budget".into()))
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod strategy;
 pub mod train;
 pub mod transcript;
 
-pub use analyzer::{Analyzer, AnalyzerOptions, AnalyzeError};
 pub use analysis::{Analysis, LabelScores, ModelInfo, Objection, Recommendation};
+pub use analyzer::{AnalyzeError, Analyzer, AnalyzerOptions};
 pub use label::Label;
 pub use transcript::{Conversation, Language, Role, Turn};

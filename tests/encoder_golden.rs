@@ -30,7 +30,12 @@ fn default_encoder_matches_golden_vectors() {
 
     let batched = encoder.embed(&texts).unwrap();
     for (case, got) in golden.golden.iter().zip(&batched) {
-        let diff = case.vector.iter().zip(got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let diff = case
+            .vector
+            .iter()
+            .zip(got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
         let preview: String = case.text.chars().take(40).collect();
         assert!(diff < golden.tolerance, "{preview:?}: max |diff| {diff}");
     }
@@ -40,18 +45,34 @@ fn default_encoder_matches_golden_vectors() {
 fn nfc_nfd_and_full_width_stay_close_but_are_encoded_separately() {
     let golden = golden();
     let by_text = |prefix: &str| {
-        golden.golden.iter().filter(|c| c.text.starts_with(prefix)).collect::<Vec<_>>()
+        golden
+            .golden
+            .iter()
+            .filter(|c| c.text.starts_with(prefix))
+            .collect::<Vec<_>>()
     };
     let cafe = by_text("Caf");
-    assert_eq!(cafe.len(), 2, "NFC and NFD forms are both in the golden set");
-    let cosine: f32 = cafe[0].vector.iter().zip(&cafe[1].vector).map(|(a, b)| a * b).sum();
+    assert_eq!(
+        cafe.len(),
+        2,
+        "NFC and NFD forms are both in the golden set"
+    );
+    let cosine: f32 = cafe[0]
+        .vector
+        .iter()
+        .zip(&cafe[1].vector)
+        .map(|(a, b)| a * b)
+        .sum();
     assert!(cosine > 0.8, "NFC vs NFD cosine {cosine}");
 }
 
 #[test]
 fn default_tokenizer_knows_chinese_sales_words() {
     let encoder = Encoder::load(&common::default_model(), &EncoderOptions::default()).unwrap();
-    for text in ["预算还没批，我们再考虑一下", "我们需要先做技术验证，POC 通过了才能推进。"] {
+    for text in [
+        "预算还没批，我们再考虑一下",
+        "我们需要先做技术验证，POC 通过了才能推进。",
+    ] {
         let ids = encoder.tokenize(text).unwrap();
         assert!(!ids.contains(&3), "{text}: has <unk>");
     }

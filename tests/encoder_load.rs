@@ -10,7 +10,10 @@ fn load(dir: &std::path::Path) -> Encoder {
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -25,7 +28,10 @@ fn vectors_are_normalised_and_sized() {
         let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-5, "norm {norm}");
     }
-    assert!(max_diff(&vectors[0], &vectors[1]) > 1e-3, "different texts, same vector");
+    assert!(
+        max_diff(&vectors[0], &vectors[1]) > 1e-3,
+        "different texts, same vector"
+    );
 }
 
 #[test]
@@ -56,7 +62,10 @@ fn long_text_is_windowed_not_cut() {
     let long = format!("{head}{tail}");
     let short = encoder.embed(&[&head]).unwrap();
     let windowed = encoder.embed(&[&long]).unwrap();
-    assert!(max_diff(&short[0], &windowed[0]) > 1e-3, "tokens past the window were ignored");
+    assert!(
+        max_diff(&short[0], &windowed[0]) > 1e-3,
+        "tokens past the window were ignored"
+    );
     let huge = "price ".repeat(40_000 / 6);
     assert_eq!(encoder.embed(&[&huge]).unwrap()[0].len(), 16);
 }
@@ -75,7 +84,11 @@ fn odd_inputs_never_panic() {
 fn name_variants_load_to_the_same_model() {
     let tmp = tempfile::tempdir().unwrap();
     let plain = load(&tiny_bert(&tmp.path().join("plain"), Naming::Plain, 5));
-    let prefixed = load(&tiny_bert(&tmp.path().join("prefixed"), Naming::BertPrefix, 5));
+    let prefixed = load(&tiny_bert(
+        &tmp.path().join("prefixed"),
+        Naming::BertPrefix,
+        5,
+    ));
     let gamma = load(&tiny_bert(&tmp.path().join("gamma"), Naming::GammaBeta, 5));
     let text = ["we need to run it on our stack first"];
     let a = plain.embed(&text).unwrap();
@@ -91,7 +104,9 @@ fn missing_tensor_is_named() {
     let mut tensors = candle_core::safetensors::load(&path, &candle_core::Device::Cpu).unwrap();
     tensors.remove("encoder.layer.1.output.dense.weight");
     candle_core::safetensors::save(&tensors, &path).unwrap();
-    let err = Encoder::load(dir.to_str().unwrap(), &EncoderOptions::default()).err().unwrap();
+    let err = Encoder::load(dir.to_str().unwrap(), &EncoderOptions::default())
+        .err()
+        .unwrap();
     let message = err.to_string();
     assert!(matches!(err, EncoderError::Weights { .. }), "{message}");
     assert!(message.contains("output.dense.weight"), "{message}");
@@ -103,19 +118,47 @@ fn unsupported_model_type_dtype_and_device_are_refused() {
     let dir = tiny_bert(tmp.path(), Naming::Plain, 7);
     let options = EncoderOptions::default();
 
-    let cpu_half = EncoderOptions { dtype: "f16".into(), ..options.clone() };
-    assert!(Encoder::load(dir.to_str().unwrap(), &cpu_half).is_ok(), "f16 on cpu falls back");
-    let bad_dtype = EncoderOptions { dtype: "int3".into(), ..options.clone() };
-    let err = Encoder::load(dir.to_str().unwrap(), &bad_dtype).err().unwrap().to_string();
+    let cpu_half = EncoderOptions {
+        dtype: "f16".into(),
+        ..options.clone()
+    };
+    assert!(
+        Encoder::load(dir.to_str().unwrap(), &cpu_half).is_ok(),
+        "f16 on cpu falls back"
+    );
+    let bad_dtype = EncoderOptions {
+        dtype: "int3".into(),
+        ..options.clone()
+    };
+    let err = Encoder::load(dir.to_str().unwrap(), &bad_dtype)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("supported: f32, f16, bf16"), "{err}");
-    let bad_device = EncoderOptions { device: "tpu".into(), ..options.clone() };
-    let err = Encoder::load(dir.to_str().unwrap(), &bad_device).err().unwrap().to_string();
+    let bad_device = EncoderOptions {
+        device: "tpu".into(),
+        ..options.clone()
+    };
+    let err = Encoder::load(dir.to_str().unwrap(), &bad_device)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("supported: cpu, cuda, metal"), "{err}");
 
     let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
-    std::fs::write(dir.join("config.json"), config.replace("\"bert\"", "\"gpt2\"")).unwrap();
-    let err = Encoder::load(dir.to_str().unwrap(), &options).err().unwrap().to_string();
-    assert!(err.contains("model_type `gpt2` is not supported (supported: bert)"), "{err}");
+    std::fs::write(
+        dir.join("config.json"),
+        config.replace("\"bert\"", "\"gpt2\""),
+    )
+    .unwrap();
+    let err = Encoder::load(dir.to_str().unwrap(), &options)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("model_type `gpt2` is not supported (supported: bert)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -148,7 +191,12 @@ fn hub_ids_resolve_through_a_local_cache() {
     std::fs::create_dir_all(&snapshot).unwrap();
     std::fs::create_dir_all(cache.join("models--test--tiny-bert/refs")).unwrap();
     std::fs::write(cache.join("models--test--tiny-bert/refs/main"), commit).unwrap();
-    for file in ["config.json", "tokenizer.json", "model.safetensors", "encoder.toml"] {
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "encoder.toml",
+    ] {
         std::fs::copy(model.join(file), snapshot.join(file)).unwrap();
     }
 
@@ -160,7 +208,9 @@ fn hub_ids_resolve_through_a_local_cache() {
     assert_eq!(encoder.embed(&["hello"]).unwrap()[0].len(), 16);
 
     std::fs::remove_file(snapshot.join("tokenizer.json")).unwrap();
-    let err = Encoder::load("test/tiny-bert", &EncoderOptions::default()).err().unwrap();
+    let err = Encoder::load("test/tiny-bert", &EncoderOptions::default())
+        .err()
+        .unwrap();
     let message = err.to_string();
     assert!(message.contains("test/tiny-bert"), "{message}");
     assert!(message.contains("tokenizer.json"), "{message}");

@@ -864,6 +864,11 @@ fn json_syntax_errors_name_the_line() {
         message.starts_with("call.json:3: invalid JSON (column 5): expected value"),
         "{message}"
     );
+    let none = transcript::read_bytes(b"[]", "calls.json", &ReadOptions::default());
+    assert_eq!(
+        error(&none[0]),
+        "calls.json: no turns found in this json input"
+    );
     let other = transcript::read_bytes(br#"{"hello": 1}"#, "call.json", &ReadOptions::default());
     assert!(error(&other[0]).starts_with("call.json: $: not a transcript"));
 }

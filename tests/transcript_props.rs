@@ -45,10 +45,13 @@ fn formats() -> impl Strategy<Value = Option<Format>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), format in formats()) {
+    fn arbitrary_bytes_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..512),
+        format in formats(),
+    ) {
         read_as(&bytes, format);
     }
 
@@ -85,12 +88,14 @@ proptest! {
 
     #[test]
     fn jsonl_like_never_panics(body in TRANSCRIPTISH) {
-        read_as(format!("{{\"id\": \"a\", \"turns\": [{body}]}}\n{body}").as_bytes(), Some(Format::Jsonl));
+        let text = format!("{{\"id\": \"a\", \"turns\": [{body}]}}\n{body}");
+        read_as(text.as_bytes(), Some(Format::Jsonl));
     }
 
     #[test]
     fn csv_like_never_panics(body in TRANSCRIPTISH) {
-        read_as(format!("conversation_id,speaker,text,start\n{body}").as_bytes(), Some(Format::Csv));
+        let text = format!("conversation_id,speaker,text,start\n{body}");
+        read_as(text.as_bytes(), Some(Format::Csv));
     }
 }
 

@@ -115,24 +115,40 @@ impl Head {
             n => (Some(candle_nn::linear(width, n, vb.pp("hidden"))?), n),
         };
         let output = candle_nn::linear(out_in, Label::ALL.len(), vb.pp("output"))?;
-        Ok(Head { config, mean, scale, hidden, output })
+        Ok(Head {
+            config,
+            mean,
+            scale,
+            hidden,
+            output,
+        })
     }
 
     /// Loads `head.json` and `head.safetensors` from a directory.
     pub fn load(dir: &Path) -> Result<Head, HeadError> {
         let config_path = dir.join("head.json");
-        let text = std::fs::read_to_string(&config_path)
-            .map_err(|source| HeadError::Io { path: config_path.clone(), source })?;
-        let config: HeadConfig = serde_json::from_str(&text)
-            .map_err(|e| HeadError::Config { path: config_path.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(&config_path).map_err(|source| HeadError::Io {
+            path: config_path.clone(),
+            source,
+        })?;
+        let config: HeadConfig = serde_json::from_str(&text).map_err(|e| HeadError::Config {
+            path: config_path.clone(),
+            message: e.to_string(),
+        })?;
         if config.labels != Label::ALL {
             let message = format!("labels must be {:?} in that order", Label::ALL);
-            return Err(HeadError::Config { path: config_path, message });
+            return Err(HeadError::Config {
+                path: config_path,
+                message,
+            });
         }
         let weights = dir.join("head.safetensors");
         if !weights.is_file() {
             let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-            return Err(HeadError::Io { path: weights, source });
+            return Err(HeadError::Io {
+                path: weights,
+                source,
+            });
         }
         let vb = VarBuilder::from_tensors(
             candle_core::safetensors::load(&weights, &Device::Cpu)?,
@@ -144,15 +160,19 @@ impl Head {
 
     /// Writes `head.json` and the weights of `vars` to a directory.
     pub fn save(&self, vars: &VarMap, dir: &Path) -> Result<(), HeadError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| HeadError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| HeadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let config_path = dir.join("head.json");
         let json = serde_json::to_string_pretty(&self.config).map_err(|e| HeadError::Config {
             path: config_path.clone(),
             message: e.to_string(),
         })?;
-        std::fs::write(&config_path, json + "\n")
-            .map_err(|source| HeadError::Io { path: config_path, source })?;
+        std::fs::write(&config_path, json + "\n").map_err(|source| HeadError::Io {
+            path: config_path,
+            source,
+        })?;
         vars.save(dir.join("head.safetensors"))?;
         Ok(())
     }
@@ -193,7 +213,9 @@ impl Head {
 
     /// Raw scores (before the sigmoid), `[rows, 3]`.
     pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        let x = features.broadcast_sub(&self.mean)?.broadcast_mul(&self.scale)?;
+        let x = features
+            .broadcast_sub(&self.mean)?
+            .broadcast_mul(&self.scale)?;
         let x = match &self.hidden {
             Some(layer) => layer.forward(&x)?.gelu_erf()?,
             None => x,

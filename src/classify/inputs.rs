@@ -18,7 +18,9 @@ pub fn scored_turns(conversation: &Conversation) -> Vec<usize> {
 
 /// The seller turn a buyer turn answers: the nearest earlier seller turn, if any.
 pub fn context_turn(conversation: &Conversation, turn: usize) -> Option<usize> {
-    (0..turn).rev().find(|&i| conversation.turns[i].role == Role::Seller)
+    (0..turn)
+        .rev()
+        .find(|&i| conversation.turns[i].role == Role::Seller)
 }
 
 /// The turn indices whose vectors are needed to score `scored` with `input`.

@@ -81,8 +81,10 @@ impl Classifier {
                 keys.push((ci, t));
             }
         }
-        let texts: Vec<&str> =
-            keys.iter().map(|&(ci, t)| conversations[ci].turns[t].text.as_str()).collect();
+        let texts: Vec<&str> = keys
+            .iter()
+            .map(|&(ci, t)| conversations[ci].turns[t].text.as_str())
+            .collect();
         let vectors = self.encoder.embed(&texts)?;
         let lookup: HashMap<(usize, usize), Vec<f32>> = keys.into_iter().zip(vectors).collect();
 
@@ -135,7 +137,10 @@ pub fn objections(
         }
     }
     found.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(a.turn.cmp(&b.turn)).then(a.label.cmp(&b.label))
+        b.score
+            .total_cmp(&a.score)
+            .then(a.turn.cmp(&b.turn))
+            .then(a.label.cmp(&b.label))
     });
     found
 }

@@ -66,9 +66,14 @@ pub struct AnalyzeArgs {
 }
 
 fn parse_threshold(s: &str) -> Result<(Label, f32), String> {
-    let (label, value) = s.split_once('=').ok_or("expected LABEL=VALUE, e.g. price=0.6")?;
+    let (label, value) = s
+        .split_once('=')
+        .ok_or("expected LABEL=VALUE, e.g. price=0.6")?;
     let label: Label = label.trim().parse().map_err(|e| format!("{e}"))?;
-    let value: f32 = value.trim().parse().map_err(|_| format!("bad threshold `{value}`"))?;
+    let value: f32 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad threshold `{value}`"))?;
     if !(0.0..=1.0).contains(&value) {
         return Err(format!("threshold {value} is outside 0..1"));
     }
@@ -93,7 +98,10 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     })
     .context("cannot set up the analyzer")?;
 
-    let options = ReadOptions { format: args.format, sellers: args.sellers.clone() };
+    let options = ReadOptions {
+        format: args.format,
+        sellers: args.sellers.clone(),
+    };
     let (files, stdin, errors) = inputs(&args.paths, args.shard);
     let mut failed = !errors.is_empty();
     for e in &errors {
@@ -118,7 +126,11 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     writer.finish()?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn kind(args: &AnalyzeArgs) -> Kind {
@@ -136,10 +148,23 @@ fn inputs(
     shard: Option<(usize, usize)>,
 ) -> (Vec<PathBuf>, bool, Vec<TranscriptError>) {
     let stdin = paths.iter().any(|p| p == Path::new("-"));
-    let named: Vec<PathBuf> = paths.iter().filter(|p| *p != Path::new("-")).cloned().collect();
-    let (mut files, errors) = if named.is_empty() { (Vec::new(), Vec::new()) } else { discover(&named) };
+    let named: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| *p != Path::new("-"))
+        .cloned()
+        .collect();
+    let (mut files, errors) = if named.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        discover(&named)
+    };
     if let Some((i, n)) = shard {
-        files = files.into_iter().enumerate().filter(|(k, _)| k % n == i).map(|(_, f)| f).collect();
+        files = files
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i)
+            .map(|(_, f)| f)
+            .collect();
     }
     (files, stdin, errors)
 }
@@ -154,7 +179,12 @@ pub fn gather(
     if stdin {
         out.push(read_stdin(options));
     }
-    out.extend(files.par_iter().map(|f| read_file(f, options)).collect::<Vec<_>>());
+    out.extend(
+        files
+            .par_iter()
+            .map(|f| read_file(f, options))
+            .collect::<Vec<_>>(),
+    );
     out
 }
 

@@ -43,7 +43,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             probs.push(scores.turns.iter().map(|t| t.scores).collect::<Vec<_>>());
         }
     }
-    let thresholds = Label::ALL.iter().map(|&l| (l, analyzer.thresholds().get(l))).collect();
+    let thresholds = Label::ALL
+        .iter()
+        .map(|&l| (l, analyzer.thresholds().get(l)))
+        .collect();
     let report = report(&data, &probs, &thresholds);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -123,7 +123,10 @@ fn version_line() -> String {
     let head = std::fs::read_to_string(head_dir.join("head.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<demur::classify::HeadConfig>(&t).ok())
-        .map_or_else(|| "none found".to_string(), |c| format!("{}@{}", c.name, c.version));
+        .map_or_else(
+            || "none found".to_string(),
+            |c| format!("{}@{}", c.name, c.version),
+        );
     format!(
         "demur {} (encoder: {}, head: {})",
         env!("CARGO_PKG_VERSION"),
@@ -143,8 +146,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Parses `i/n` (0-based shard index of n).
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let (i, n) = s.split_once('/').ok_or("expected i/n, e.g. 0/4")?;
-    let i: usize = i.trim().parse().map_err(|_| format!("bad shard index `{i}`"))?;
-    let n: usize = n.trim().parse().map_err(|_| format!("bad shard count `{n}`"))?;
+    let i: usize = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard index `{i}`"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad shard count `{n}`"))?;
     if n == 0 || i >= n {
         return Err(format!("shard {i}/{n}: need 0 <= i < n"));
     }

@@ -37,7 +37,10 @@ pub struct Writer {
 
 enum Sink {
     Stdout(BufWriter<std::io::Stdout>),
-    File { temp: BufWriter<NamedTempFile>, path: PathBuf },
+    File {
+        temp: BufWriter<NamedTempFile>,
+        path: PathBuf,
+    },
     Csv(Box<csv::Writer<Sink>>),
 }
 
@@ -65,18 +68,34 @@ impl Writer {
         let mut sink = match output {
             None => Sink::Stdout(stdout_lines()),
             Some(path) => {
-                let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                let temp = NamedTempFile::new_in(dir)
-                    .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-                Sink::File { temp: BufWriter::new(temp), path: path.to_path_buf() }
+                let dir = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let temp = NamedTempFile::new_in(dir).with_context(|| {
+                    format!("cannot create a temporary file in {}", dir.display())
+                })?;
+                Sink::File {
+                    temp: BufWriter::new(temp),
+                    path: path.to_path_buf(),
+                }
             }
         };
         if kind == Kind::Csv {
             let mut csv = csv::Writer::from_writer(sink);
-            csv.write_record(if per_objection { OBJECTION_COLUMNS } else { CONVERSATION_COLUMNS })?;
+            csv.write_record(if per_objection {
+                OBJECTION_COLUMNS
+            } else {
+                CONVERSATION_COLUMNS
+            })?;
             sink = Sink::Csv(Box::new(csv));
         }
-        Ok(Writer { kind, per_objection, sink, written: 0 })
+        Ok(Writer {
+            kind,
+            per_objection,
+            sink,
+            written: 0,
+        })
     }
 
     /// Writes one analysis.
@@ -100,17 +119,23 @@ impl Writer {
     /// Closes the output: ends the JSON array, flushes, and renames the temporary file.
     pub fn finish(mut self) -> anyhow::Result<()> {
         if self.kind == Kind::Json {
-            self.sink.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+            self.sink
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
         }
         let sink = match self.sink {
-            Sink::Csv(csv) => csv.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?,
+            Sink::Csv(csv) => csv
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("{}", e.error()))?,
             other => other,
         };
         match sink {
             Sink::Stdout(mut w) => w.flush()?,
             Sink::File { temp, path } => {
-                let temp = temp.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
-                temp.persist(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                let temp = temp
+                    .into_inner()
+                    .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+                temp.persist(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
             Sink::Csv(_) => {}
         }
@@ -119,8 +144,16 @@ impl Writer {
 }
 
 const CONVERSATION_COLUMNS: &[&str] = &[
-    "id", "source", "language", "price", "technical", "decision_chain", "primary", "strategy_1",
-    "strategy_2", "strategy_3",
+    "id",
+    "source",
+    "language",
+    "price",
+    "technical",
+    "decision_chain",
+    "primary",
+    "strategy_1",
+    "strategy_2",
+    "strategy_3",
 ];
 
 const OBJECTION_COLUMNS: &[&str] = &[
@@ -131,9 +164,16 @@ const OBJECTION_COLUMNS: &[&str] = &[
 fn csv_rows(csv: &mut csv::Writer<Sink>, a: &Analysis, per_objection: bool) -> anyhow::Result<()> {
     let language = language_name(a);
     if !per_objection {
-        let primary = a.objections.first().map_or("none".to_string(), |o| o.label.to_string());
+        let primary = a
+            .objections
+            .first()
+            .map_or("none".to_string(), |o| o.label.to_string());
         let mut row = vec![a.id.clone(), a.source.clone(), language];
-        row.extend(Label::ALL.iter().map(|&l| format!("{:.4}", a.scores.get(l))));
+        row.extend(
+            Label::ALL
+                .iter()
+                .map(|&l| format!("{:.4}", a.scores.get(l))),
+        );
         row.push(primary);
         row.extend((0..3).map(|i| a.strategies.get(i).map_or(String::new(), |s| s.id.clone())));
         csv.write_record(&row)?;
@@ -141,7 +181,10 @@ fn csv_rows(csv: &mut csv::Writer<Sink>, a: &Analysis, per_objection: bool) -> a
     }
     for o in &a.objections {
         let time = |t: Option<f64>| t.map_or(String::new(), |t| format!("{t:.2}"));
-        let role = serde_json::to_value(o.role)?.as_str().unwrap_or_default().to_string();
+        let role = serde_json::to_value(o.role)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         csv.write_record([
             a.id.clone(),
             a.source.clone(),
@@ -170,8 +213,10 @@ fn language_name(a: &Analysis) -> String {
 pub fn report(a: &Analysis) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "── {} ({}, {}) ──", a.id, a.source, language_name(a));
-    let scores: Vec<String> =
-        Label::ALL.iter().map(|&l| format!("{l} {:.2}", a.scores.get(l))).collect();
+    let scores: Vec<String> = Label::ALL
+        .iter()
+        .map(|&l| format!("{l} {:.2}", a.scores.get(l)))
+        .collect();
     let _ = writeln!(out, "scores: {}", scores.join(" · "));
     if a.objections.is_empty() {
         let _ = writeln!(out, "objections: none found");
@@ -180,8 +225,14 @@ pub fn report(a: &Analysis) -> String {
     }
     for o in &a.objections {
         let who = o.speaker.as_deref().unwrap_or("unknown speaker");
-        let at = o.start.map_or(String::new(), |t| format!(" at {}", clock(t)));
-        let _ = writeln!(out, "  [{} {:.2}] turn {}, {who}{at}:", o.label, o.score, o.turn);
+        let at = o
+            .start
+            .map_or(String::new(), |t| format!(" at {}", clock(t)));
+        let _ = writeln!(
+            out,
+            "  [{} {:.2}] turn {}, {who}{at}:",
+            o.label, o.score, o.turn
+        );
         let _ = writeln!(out, "      “{}”", shorten(&o.quote, 240));
     }
     let _ = writeln!(out, "strategies:");

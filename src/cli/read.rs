@@ -26,7 +26,10 @@ pub struct ReadArgs {
 impl ReadArgs {
     /// The reader options these arguments ask for.
     pub fn options(format: Option<Format>, sellers: &[String]) -> ReadOptions {
-        ReadOptions { format, sellers: sellers.to_vec() }
+        ReadOptions {
+            format,
+            sellers: sellers.to_vec(),
+        }
     }
 }
 
@@ -51,5 +54,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -7,7 +7,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use demur::classify::HeadInput;
 use demur::encoder::{Encoder, EncoderOptions};
-use demur::train::{default_cache_dir, train, FitOptions, InputChoice, TrainOptions, TrainProgress};
+use demur::train::{
+    default_cache_dir, train, FitOptions, InputChoice, TrainOptions, TrainProgress,
+};
 
 use super::progress;
 
@@ -68,7 +70,10 @@ pub struct TrainArgs {
 
 /// Runs `demur train`.
 pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let model = args.model.clone().unwrap_or_else(demur::analyzer::default_model);
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(demur::analyzer::default_model);
     let encoder = Encoder::load(&model, &EncoderOptions::default())
         .with_context(|| format!("cannot load encoder `{model}`"))?;
     let options = TrainOptions {
@@ -88,7 +93,11 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             seed: args.seed,
             ..FitOptions::default()
         },
-        cache: if args.no_cache { None } else { default_cache_dir() },
+        cache: if args.no_cache {
+            None
+        } else {
+            default_cache_dir()
+        },
         name: args.name,
         version: args.head_version,
     };
@@ -106,13 +115,27 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             )
         });
     };
-    let outcome = train(&encoder, &options, TrainProgress { encoded: &encoded, epoch: &mut epoch })?;
+    let outcome = train(
+        &encoder,
+        &options,
+        TrainProgress {
+            encoded: &encoded,
+            epoch: &mut epoch,
+        },
+    )?;
     bar.finish_and_clear();
 
     for c in &outcome.candidates {
-        eprintln!("input {:?}: best dev macro-F1 {:.3} after {} epochs", c.input, c.dev_macro_f1, c.epochs);
+        eprintln!(
+            "input {:?}: best dev macro-F1 {:.3} after {} epochs",
+            c.input, c.dev_macro_f1, c.epochs
+        );
     }
-    eprintln!("kept input {:?}; head written to {}", outcome.config.input, args.out.display());
+    eprintln!(
+        "kept input {:?}; head written to {}",
+        outcome.config.input,
+        args.out.display()
+    );
     eprintln!("dev: {}", outcome.dev_report.summary());
     println!("{}", serde_json::to_string_pretty(&outcome.dev_report)?);
     Ok(ExitCode::SUCCESS)

@@ -71,11 +71,16 @@ impl Conventions {
         if !path.exists() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| EncoderError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| EncoderError::Io {
+            path: path.clone(),
+            source,
+        })?;
         toml::from_str(&text)
             .map(Some)
-            .map_err(|e| EncoderError::Config { path, message: e.to_string() })
+            .map_err(|e| EncoderError::Config {
+                path,
+                message: e.to_string(),
+            })
     }
 
     /// The built-in conventions for a hub id, if demur ships them.

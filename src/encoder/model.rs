@@ -60,25 +60,34 @@ impl Encoder {
     }
 
     /// Loads an encoder from resolved files.
-    pub fn from_files(files: ModelFiles, options: &EncoderOptions) -> Result<Encoder, EncoderError> {
+    pub fn from_files(
+        files: ModelFiles,
+        options: &EncoderOptions,
+    ) -> Result<Encoder, EncoderError> {
         let device = pick_device(&options.device)?;
         let dtype = pick_dtype(&options.dtype, &device)?;
         let config = read_config(&files.config)?;
         let mut tokenizer = load_tokenizer(&files.tokenizer)?;
+        // Padding and truncation baked into tokenizer.json are dropped: windows and batches
+        // decide both.
+        let pad_id = tokenizer
+            .get_padding()
+            .map_or(config.pad_token_id as u32, |p| p.pad_id);
+        tokenizer.with_padding(None);
+        let _ = tokenizer.with_truncation(None);
         let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
 
         let vb = weights(&files.weights, dtype, &device)?;
-        let bert = BertModel::load(vb, &config)
-            .map_err(|source| EncoderError::Weights { path: files.weights.clone(), source })?;
+        let bert = BertModel::load(vb, &config).map_err(|source| EncoderError::Weights {
+            path: files.weights.clone(),
+            source,
+        })?;
 
         let max_length = files
             .conventions
             .max_length
             .unwrap_or(config.max_position_embeddings)
             .min(config.max_position_embeddings);
-        let pad_id = tokenizer.get_padding().map_or(config.pad_token_id as u32, |p| p.pad_id);
-        tokenizer.with_padding(None);
-        let _ = tokenizer.with_truncation(None);
         tracing::info!(model = %files.name, device = ?device, "encoder loaded");
         Ok(Encoder {
             name: files.name,
@@ -121,7 +130,10 @@ impl Encoder {
         self.tokenizer
             .encode(input, false)
             .map(|encoding| encoding.get_ids().to_vec())
-            .map_err(|e| EncoderError::Tokenizer { path: "(loaded)".into(), message: e.to_string() })
+            .map_err(|e| EncoderError::Tokenizer {
+                path: "(loaded)".into(),
+                message: e.to_string(),
+            })
     }
 
     /// One pooled (and, per the conventions, normalised) vector per text.
@@ -130,8 +142,10 @@ impl Encoder {
     /// pooled together. Windows of similar length are batched together, so results do not
     /// depend on which other texts share the call.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EncoderError> {
-        let tokens: Vec<Vec<u32>> =
-            texts.par_iter().map(|t| self.tokenize(t)).collect::<Result<_, _>>()?;
+        let tokens: Vec<Vec<u32>> = texts
+            .par_iter()
+            .map(|t| self.tokenize(t))
+            .collect::<Result<_, _>>()?;
         let windows = self.windows(&tokens);
 
         let mut sums = vec![vec![0f32; self.hidden_size]; texts.len()];
@@ -148,7 +162,11 @@ impl Encoder {
             }
         }
 
-        Ok(sums.into_iter().zip(counts).map(|(sum, count)| self.finish(sum, count)).collect())
+        Ok(sums
+            .into_iter()
+            .zip(counts)
+            .map(|(sum, count)| self.finish(sum, count))
+            .collect())
     }
 
     /// Every text's windows, each wrapped in the special tokens, tagged with its text index.
@@ -209,7 +227,10 @@ impl Encoder {
         let mask = Tensor::from_vec(mask, shape, &self.device)?;
         let types = ids.zeros_like()?;
 
-        let hidden = self.bert.forward(&ids, &types, Some(&mask))?.to_dtype(DType::F32)?;
+        let hidden = self
+            .bert
+            .forward(&ids, &types, Some(&mask))?
+            .to_dtype(DType::F32)?;
         let pooled = match self.conventions.pooling {
             Pooling::Mean => {
                 let weights = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
@@ -247,7 +268,9 @@ impl Encoder {
 
 fn pick_device(name: &str) -> Result<Device, EncoderError> {
     let unsupported = |e: candle_core::Error| {
-        EncoderError::Unsupported(format!("device `{name}` is not available in this build: {e}"))
+        EncoderError::Unsupported(format!(
+            "device `{name}` is not available in this build: {e}"
+        ))
     };
     match name {
         "cpu" => Ok(Device::Cpu),
@@ -271,21 +294,36 @@ fn pick_dtype(name: &str, device: &Device) -> Result<DType, EncoderError> {
         }
     };
     if device.is_cpu() && dtype != DType::F32 {
-        tracing::warn!(dtype = name, "half precision is slow or unsupported on the CPU; using f32");
+        tracing::warn!(
+            dtype = name,
+            "half precision is slow or unsupported on the CPU; using f32"
+        );
         return Ok(DType::F32);
     }
     Ok(dtype)
 }
 
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| EncoderError::Io { path: path.to_path_buf(), source })?;
-    let bad = |message: String| EncoderError::Config { path: path.to_path_buf(), message };
+    let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |message: String| EncoderError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
 
-    let model_type = value.get("model_type").and_then(|v| v.as_str()).unwrap_or("");
+    let model_type = value
+        .get("model_type")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     if model_type != "bert" {
-        let found = if model_type.is_empty() { "(none)" } else { model_type };
+        let found = if model_type.is_empty() {
+            "(none)"
+        } else {
+            model_type
+        };
         return Err(EncoderError::UnsupportedModelType {
             path: path.to_path_buf(),
             found: found.to_string(),
@@ -295,15 +333,23 @@ fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
 }
 
 fn load_tokenizer(path: &Path) -> Result<Tokenizer, EncoderError> {
-    Tokenizer::from_file(path)
-        .map_err(|e| EncoderError::Tokenizer { path: path.to_path_buf(), message: e.to_string() })
+    Tokenizer::from_file(path).map_err(|e| EncoderError::Tokenizer {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// The special tokens the tokenizer puts around a single sequence (e.g. `<s>` … `</s>`).
-fn special_tokens(tokenizer: &Tokenizer, path: &Path) -> Result<(Vec<u32>, Vec<u32>), EncoderError> {
+fn special_tokens(
+    tokenizer: &Tokenizer,
+    path: &Path,
+) -> Result<(Vec<u32>, Vec<u32>), EncoderError> {
     let probe = tokenizer
         .encode("", true)
-        .map_err(|e| EncoderError::Tokenizer { path: path.to_path_buf(), message: e.to_string() })?;
+        .map_err(|e| EncoderError::Tokenizer {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     let ids = probe.get_ids();
     let split = ids.len().min(1);
     Ok((ids[..split].to_vec(), ids[split..].to_vec()))
@@ -311,13 +357,20 @@ fn special_tokens(tokenizer: &Tokenizer, path: &Path) -> Result<(Vec<u32>, Vec<u
 
 /// Memory-maps the weights, renaming the `gamma`/`beta` layer-norm variant when present.
 fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'a>, EncoderError> {
-    let wrap = |source| EncoderError::Weights { path: path.to_path_buf(), source };
+    let wrap = |source| EncoderError::Weights {
+        path: path.to_path_buf(),
+        source,
+    };
     // SAFETY: the file is opened read-only and demur never writes model files while running.
     let mmaped = unsafe { candle_core::safetensors::MmapedSafetensors::new(path) }.map_err(wrap)?;
     let names: Vec<String> = mmaped.tensors().into_iter().map(|(name, _)| name).collect();
-    if !names.iter().any(|n| n.ends_with(".gamma") || n.ends_with(".beta")) {
+    if !names
+        .iter()
+        .any(|n| n.ends_with(".gamma") || n.ends_with(".beta"))
+    {
         // SAFETY: as above.
-        return unsafe { VarBuilder::from_mmaped_safetensors(&[path], dtype, device) }.map_err(wrap);
+        return unsafe { VarBuilder::from_mmaped_safetensors(&[path], dtype, device) }
+            .map_err(wrap);
     }
 
     let mut tensors = HashMap::new();

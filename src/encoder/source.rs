@@ -43,7 +43,10 @@ pub fn resolve(spec: &str) -> Result<ModelFiles, EncoderError> {
 fn from_dir(dir: &Path, spec: &str) -> Result<ModelFiles, EncoderError> {
     for file in REQUIRED {
         if !dir.join(file).is_file() {
-            return Err(EncoderError::MissingFile { dir: dir.to_path_buf(), file: file.into() });
+            return Err(EncoderError::MissingFile {
+                dir: dir.to_path_buf(),
+                file: file.into(),
+            });
         }
     }
     let conventions = Conventions::from_dir(dir)?.unwrap_or_default();
@@ -61,11 +64,17 @@ fn from_hub(id: &str, owner: &str, name: &str) -> Result<ModelFiles, EncoderErro
     let client_error = |e| hub_error(id, "(client)", Path::new(""), e);
     let client = HFClient::new().map_err(client_error)?;
     let cache = client.cache_dir().to_path_buf();
-    let repo = HFClientSync::from_inner(client).map_err(client_error)?.model(owner, name);
+    let repo = HFClientSync::from_inner(client)
+        .map_err(client_error)?
+        .model(owner, name);
     let offline = std::env::var_os("HF_HUB_OFFLINE").is_some_and(|v| v != "0" && !v.is_empty());
 
     let fetch = |file: &str| -> Result<PathBuf, EncoderError> {
-        let cached = repo.download_file().filename(file).local_files_only(true).send();
+        let cached = repo
+            .download_file()
+            .filename(file)
+            .local_files_only(true)
+            .send();
         match cached {
             Ok(path) => Ok(path),
             Err(e) if offline => Err(hub_error(id, file, &cache, e)),

@@ -109,8 +109,13 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 5] =
-        [Stage::Discovery, Stage::Demo, Stage::Proposal, Stage::Negotiation, Stage::Closing];
+    pub const ALL: [Stage; 5] = [
+        Stage::Discovery,
+        Stage::Demo,
+        Stage::Proposal,
+        Stage::Negotiation,
+        Stage::Closing,
+    ];
 
     /// The stage's name in a playbook's `conditions.stage`.
     pub fn as_str(self) -> &'static str {
@@ -134,7 +139,10 @@ impl FromStr for Stage {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Stage::ALL.into_iter().find(|stage| stage.as_str() == s).ok_or(())
+        Stage::ALL
+            .into_iter()
+            .find(|stage| stage.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -239,9 +247,15 @@ impl Cues {
     fn scan_turn(&mut self, turn: usize, buyer: bool, text: &str) {
         let at = Place { turn, buyer };
         if buyer {
-            at.collect(terms(&STAKEHOLDER_TERMS, text).into_iter().map(|h| h.named), &mut self.stakeholders);
+            at.collect(
+                terms(&STAKEHOLDER_TERMS, text).into_iter().map(|h| h.named),
+                &mut self.stakeholders,
+            );
             at.collect(competitors(text), &mut self.competitors);
-            at.collect(terms(&STACK_TERMS, text).into_iter().map(|h| h.named), &mut self.stack);
+            at.collect(
+                terms(&STACK_TERMS, text).into_iter().map(|h| h.named),
+                &mut self.stack,
+            );
             if DEADLINE_WORDS.is_match(text) {
                 self.deadlines.push(turn);
             }
@@ -292,7 +306,10 @@ struct Named {
 
 impl Named {
     fn same(words: &str) -> Named {
-        Named { en: words.to_string(), zh: words.to_string() }
+        Named {
+            en: words.to_string(),
+            zh: words.to_string(),
+        }
     }
 }
 
@@ -312,37 +329,105 @@ struct Term {
 }
 
 const fn term(pattern: &'static str, en: &'static str, zh: &'static str) -> Term {
-    Term { pattern, en: Some(en), zh: Some(zh) }
+    Term {
+        pattern,
+        en: Some(en),
+        zh: Some(zh),
+    }
 }
 
 const fn term_en(pattern: &'static str, en: &'static str) -> Term {
-    Term { pattern, en: Some(en), zh: None }
+    Term {
+        pattern,
+        en: Some(en),
+        zh: None,
+    }
 }
 
 const fn term_as_is(pattern: &'static str) -> Term {
-    Term { pattern, en: None, zh: None }
+    Term {
+        pattern,
+        en: None,
+        zh: None,
+    }
 }
 
 const STAKEHOLDERS: &[Term] = &[
-    term(r"\bCFO\b|(?i:\bchief financial officer\b|\bfinance director\b)", "the CFO", "CFO"),
-    term(r"\bCEO\b|(?i:\bchief executive\b|\bmanaging director\b)", "the CEO", "CEO"),
-    term(r"\bCTO\b|(?i:\bchief technology officer\b)", "the CTO", "CTO"),
-    term(r"\bCIO\b|(?i:\bchief information officer\b)", "the CIO", "CIO"),
+    term(
+        r"\bCFO\b|(?i:\bchief financial officer\b|\bfinance director\b)",
+        "the CFO",
+        "CFO",
+    ),
+    term(
+        r"\bCEO\b|(?i:\bchief executive\b|\bmanaging director\b)",
+        "the CEO",
+        "CEO",
+    ),
+    term(
+        r"\bCTO\b|(?i:\bchief technology officer\b)",
+        "the CTO",
+        "CTO",
+    ),
+    term(
+        r"\bCIO\b|(?i:\bchief information officer\b)",
+        "the CIO",
+        "CIO",
+    ),
     term(r"\bCISO\b", "the CISO", "CISO"),
     term(r"\bCOO\b", "the COO", "COO"),
     term(r"\bVP\b|(?i:\bvice president\b)", "the VP", "副总"),
     term(r"(?i)\bfounders?\b", "the founder", "创始人"),
-    term(r"(?i)\bfinance(?:\s+(?:team|department|folks|people))?\b", "the finance team", "财务"),
-    term(r"(?i)\bprocurement\b|\bpurchasing\b|\bsourcing team\b", "procurement", "采购"),
-    term(r"(?i)\blegal\b|\blawyers?\b|\bcounsel\b", "the legal team", "法务"),
-    term(r"(?i)\b(?:the|our|my) board\b|\bboard (?:meeting|approval|sign-?off)\b", "the board", "董事会"),
+    term(
+        r"(?i)\bfinance(?:\s+(?:team|department|folks|people))?\b",
+        "the finance team",
+        "财务",
+    ),
+    term(
+        r"(?i)\bprocurement\b|\bpurchasing\b|\bsourcing team\b",
+        "procurement",
+        "采购",
+    ),
+    term(
+        r"(?i)\blegal\b|\blawyers?\b|\bcounsel\b",
+        "the legal team",
+        "法务",
+    ),
+    term(
+        r"(?i)\b(?:the|our|my) board\b|\bboard (?:meeting|approval|sign-?off)\b",
+        "the board",
+        "董事会",
+    ),
     term(r"(?i)\bcommittee\b", "the committee", "决策委员会"),
-    term(r"(?i)\bleadership(?: team)?\b|\bexec(?:utive)? team\b|\b(?:senior|upper|top) management\b|\bmanagement team\b", "the leadership team", "管理层"),
-    term(r"\bIT\b(?:\s+(?:team|department|folks|people))?", "the IT team", "IT部门"),
-    term(r"(?i)\bsecurity (?:team|folks|people|office)\b|\binfosec\b", "the security team", "安全团队"),
-    term(r"(?i)\bcompliance (?:team|office|officer)\b", "the compliance team", "合规部门"),
-    term(r"(?i)\bheadquarters\b|\bhead office\b|\bparent company\b|\bHQ\b", "headquarters", "总部"),
-    term(r"(?i)\b(?:my|our) (?:boss|manager|supervisor|director)\b|\bboss\b", "the boss", "领导"),
+    term(
+        r"(?i)\bleadership(?: team)?\b|\bexec(?:utive)? team\b|\b(?:senior|upper|top) management\b|\bmanagement team\b",
+        "the leadership team",
+        "管理层",
+    ),
+    term(
+        r"\bIT\b(?:\s+(?:team|department|folks|people))?",
+        "the IT team",
+        "IT部门",
+    ),
+    term(
+        r"(?i)\bsecurity (?:team|folks|people|office)\b|\binfosec\b",
+        "the security team",
+        "安全团队",
+    ),
+    term(
+        r"(?i)\bcompliance (?:team|office|officer)\b",
+        "the compliance team",
+        "合规部门",
+    ),
+    term(
+        r"(?i)\bheadquarters\b|\bhead office\b|\bparent company\b|\bHQ\b",
+        "headquarters",
+        "总部",
+    ),
+    term(
+        r"(?i)\b(?:my|our) (?:boss|manager|supervisor|director)\b|\bboss\b",
+        "the boss",
+        "领导",
+    ),
     term_en("领导|上级|上头|一把手|老总", "the boss"),
     term_en("老板", "the owner"),
     term_en("总经理|总裁|董事长", "the general manager"),
@@ -370,21 +455,88 @@ const SURNAME_BOSS: &str = concat!(
 /// Systems of a buyer's stack; a name here is stack, not a competitor, when it only follows
 /// "we use".
 pub const STACK: &[&str] = &[
-    "SAP", "Salesforce", "Oracle", "NetSuite", "Workday", "Dynamics", "HubSpot", "ServiceNow",
-    "Zendesk", "Jira", "Confluence", "Slack", "Microsoft Teams", "Okta", "Active Directory",
-    "AWS", "Azure", "GCP", "Google Cloud", "Snowflake", "Databricks", "BigQuery", "PostgreSQL",
-    "Postgres", "MySQL", "SQL Server", "MongoDB", "Kafka", "Kubernetes", "Docker", "Shopify",
-    "Magento", "SharePoint", "Tableau", "Power BI", "Excel", "Marketo", "金蝶", "用友", "钉钉",
-    "飞书", "企业微信", "阿里云", "腾讯云", "华为云", "泛微", "致远", "浪潮", "销售易",
-    "纷享销客", "北森",
+    "SAP",
+    "Salesforce",
+    "Oracle",
+    "NetSuite",
+    "Workday",
+    "Dynamics",
+    "HubSpot",
+    "ServiceNow",
+    "Zendesk",
+    "Jira",
+    "Confluence",
+    "Slack",
+    "Microsoft Teams",
+    "Okta",
+    "Active Directory",
+    "AWS",
+    "Azure",
+    "GCP",
+    "Google Cloud",
+    "Snowflake",
+    "Databricks",
+    "BigQuery",
+    "PostgreSQL",
+    "Postgres",
+    "MySQL",
+    "SQL Server",
+    "MongoDB",
+    "Kafka",
+    "Kubernetes",
+    "Docker",
+    "Shopify",
+    "Magento",
+    "SharePoint",
+    "Tableau",
+    "Power BI",
+    "Excel",
+    "Marketo",
+    "金蝶",
+    "用友",
+    "钉钉",
+    "飞书",
+    "企业微信",
+    "阿里云",
+    "腾讯云",
+    "华为云",
+    "泛微",
+    "致远",
+    "浪潮",
+    "销售易",
+    "纷享销客",
+    "北森",
 ];
 
 /// Well-known vendors that count as a competitor when named in a turn about price or
 /// comparison, even without a "quote from X" pattern.
 pub const KNOWN_VENDORS: &[&str] = &[
-    "Salesforce", "HubSpot", "Gong", "Chorus", "Clari", "Outreach", "Salesloft", "Zendesk",
-    "Freshworks", "Zoho", "Pipedrive", "Oracle", "SAP", "Microsoft", "ServiceNow", "Workday",
-    "金蝶", "用友", "销售易", "纷享销客", "钉钉", "飞书", "企业微信", "泛微", "致远", "北森",
+    "Salesforce",
+    "HubSpot",
+    "Gong",
+    "Chorus",
+    "Clari",
+    "Outreach",
+    "Salesloft",
+    "Zendesk",
+    "Freshworks",
+    "Zoho",
+    "Pipedrive",
+    "Oracle",
+    "SAP",
+    "Microsoft",
+    "ServiceNow",
+    "Workday",
+    "金蝶",
+    "用友",
+    "销售易",
+    "纷享销客",
+    "钉钉",
+    "飞书",
+    "企业微信",
+    "泛微",
+    "致远",
+    "北森",
 ];
 
 static STAKEHOLDER_TERMS: LazyLock<Vec<(Regex, &'static Term)>> =
@@ -392,7 +544,14 @@ static STAKEHOLDER_TERMS: LazyLock<Vec<(Regex, &'static Term)>> =
 
 static STACK_TERMS: LazyLock<Vec<(Regex, &'static Term)>> = LazyLock::new(|| {
     static TERMS: LazyLock<Vec<Term>> = LazyLock::new(|| {
-        STACK.iter().map(|name| Term { pattern: name, en: None, zh: None }).collect()
+        STACK
+            .iter()
+            .map(|name| Term {
+                pattern: name,
+                en: None,
+                zh: None,
+            })
+            .collect()
     });
     TERMS.iter().map(|t| (bounded(t.pattern), t)).collect()
 });
@@ -420,7 +579,10 @@ fn bounded(name: &str) -> Regex {
 
 /// The words a term gives for one match.
 fn named_for(term: &Term, caps: &regex::Captures<'_>) -> Named {
-    let found = caps.get(1).or_else(|| caps.get(0)).map_or("", |m| m.as_str());
+    let found = caps
+        .get(1)
+        .or_else(|| caps.get(0))
+        .map_or("", |m| m.as_str());
     Named {
         en: term.en.unwrap_or(found).to_string(),
         zh: term.zh.unwrap_or(found).to_string(),
@@ -434,7 +596,11 @@ fn terms(table: &[(Regex, &'static Term)], text: &str) -> Vec<Hit> {
         .flat_map(|(re, term)| {
             re.captures_iter(text).filter_map(|caps| {
                 let whole = caps.get(0)?;
-                Some(Hit { start: whole.start(), end: whole.end(), named: named_for(term, &caps) })
+                Some(Hit {
+                    start: whole.start(),
+                    end: whole.end(),
+                    named: named_for(term, &caps),
+                })
             })
         })
         .collect();
@@ -483,20 +649,60 @@ const DATES: &[Term] = &[
     term_as_is(r"\bQ[1-4]\b|\bFY ?\d{2,4}\b|\bH[12]\b"),
     term(r"(?i)\bnext quarter\b", "next quarter", "下个季度"),
     term(r"(?i)\bthis quarter\b", "this quarter", "本季度"),
-    term(r"(?i)\bend of (?:the |this )?quarter\b|\bquarter[- ]end\b", "the end of the quarter", "季度末"),
-    term(r"(?i)\bend of (?:the |this )?year\b|\byear[- ]end\b", "year-end", "年底"),
-    term(r"(?i)\bend of (?:the |this )?month\b|\bmonth[- ]end\b", "the end of the month", "月底"),
-    term(r"(?i)\bnext (?:fiscal |calendar )?year\b", "next year", "明年"),
-    term(r"(?i)\bnew fiscal year\b|\bnext budget (?:cycle|year)\b", "the new fiscal year", "新财年"),
+    term(
+        r"(?i)\bend of (?:the |this )?quarter\b|\bquarter[- ]end\b",
+        "the end of the quarter",
+        "季度末",
+    ),
+    term(
+        r"(?i)\bend of (?:the |this )?year\b|\byear[- ]end\b",
+        "year-end",
+        "年底",
+    ),
+    term(
+        r"(?i)\bend of (?:the |this )?month\b|\bmonth[- ]end\b",
+        "the end of the month",
+        "月底",
+    ),
+    term(
+        r"(?i)\bnext (?:fiscal |calendar )?year\b",
+        "next year",
+        "明年",
+    ),
+    term(
+        r"(?i)\bnew fiscal year\b|\bnext budget (?:cycle|year)\b",
+        "the new fiscal year",
+        "新财年",
+    ),
     term(r"(?i)\bnext month\b", "next month", "下个月"),
     term(r"(?i)\bnext week\b", "next week", "下周"),
     term(r"(?i)\bthis week\b", "this week", "本周"),
     term(r"(?i)\bafter the holidays\b", "after the holidays", "节后"),
-    term(r"\b(?:by|on|before|until|next|this) Monday\b", "Monday", "周一"),
-    term(r"\b(?:by|on|before|until|next|this) Tuesday\b", "Tuesday", "周二"),
-    term(r"\b(?:by|on|before|until|next|this) Wednesday\b", "Wednesday", "周三"),
-    term(r"\b(?:by|on|before|until|next|this) Thursday\b", "Thursday", "周四"),
-    term(r"\b(?:by|on|before|until|next|this) Friday\b", "Friday", "周五"),
+    term(
+        r"\b(?:by|on|before|until|next|this) Monday\b",
+        "Monday",
+        "周一",
+    ),
+    term(
+        r"\b(?:by|on|before|until|next|this) Tuesday\b",
+        "Tuesday",
+        "周二",
+    ),
+    term(
+        r"\b(?:by|on|before|until|next|this) Wednesday\b",
+        "Wednesday",
+        "周三",
+    ),
+    term(
+        r"\b(?:by|on|before|until|next|this) Thursday\b",
+        "Thursday",
+        "周四",
+    ),
+    term(
+        r"\b(?:by|on|before|until|next|this) Friday\b",
+        "Friday",
+        "周五",
+    ),
     term_en("年底|年末", "year-end"),
     term_en("年初", "the start of the year"),
     term_en("下个?月", "next month"),
@@ -523,8 +729,18 @@ const DATES: &[Term] = &[
 static DATE_TERMS: LazyLock<Vec<(Regex, &'static Term)>> = LazyLock::new(|| compile_terms(DATES));
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// An English month; `May` only after a preposition, since "May I…" is not a date.
@@ -558,7 +774,10 @@ fn en_month(caps: &regex::Captures<'_>) -> Option<Hit> {
     let whole = caps.get(0)?;
     let name = caps.get(3)?.as_str().rsplit(' ').next()?;
     let number = MONTHS.iter().position(|m| *m == name)? + 1;
-    let part = caps.get(1).or_else(|| caps.get(2)).map_or("", |m| m.as_str());
+    let part = caps
+        .get(1)
+        .or_else(|| caps.get(2))
+        .map_or("", |m| m.as_str());
     let zh_part = match part {
         "end" | "late" => "底",
         "beginning" | "start" | "early" => "初",
@@ -566,9 +785,19 @@ fn en_month(caps: &regex::Captures<'_>) -> Option<Hit> {
         _ => "",
     };
     let en = whole.as_str().trim_start_matches("the ");
-    let en = en.strip_prefix("in ").or_else(|| en.strip_prefix("by ")).unwrap_or(en);
-    let named = Named { en: en.to_string(), zh: format!("{number}月{zh_part}") };
-    Some(Hit { start: whole.start(), end: whole.end(), named })
+    let en = en
+        .strip_prefix("in ")
+        .or_else(|| en.strip_prefix("by "))
+        .unwrap_or(en);
+    let named = Named {
+        en: en.to_string(),
+        zh: format!("{number}月{zh_part}"),
+    };
+    Some(Hit {
+        start: whole.start(),
+        end: whole.end(),
+        named,
+    })
 }
 
 fn zh_month(caps: &regex::Captures<'_>) -> Option<Hit> {
@@ -581,30 +810,55 @@ fn zh_month(caps: &regex::Captures<'_>) -> Option<Hit> {
         Some("中") => format!("mid-{name}"),
         _ => (*name).to_string(),
     };
-    let named = Named { en, zh: whole.as_str().to_string() };
-    Some(Hit { start: whole.start(), end: whole.end(), named })
+    let named = Named {
+        en,
+        zh: whole.as_str().to_string(),
+    };
+    Some(Hit {
+        start: whole.start(),
+        end: whole.end(),
+        named,
+    })
 }
 
 fn month_number(digits: &str) -> Option<usize> {
-    const HAN: [&str; 12] =
-        ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"];
-    digits.parse().ok().or_else(|| HAN.iter().position(|h| *h == digits).map(|i| i + 1))
+    const HAN: [&str; 12] = [
+        "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二",
+    ];
+    digits
+        .parse()
+        .ok()
+        .or_else(|| HAN.iter().position(|h| *h == digits).map(|i| i + 1))
 }
 
 /// Whether a date is said as a deadline: "by Q3", "before the end of the year", "年底之前".
 fn is_deadline(text: &str, hit: &Hit) -> bool {
-    const BEFORE: [&str; 8] =
-        ["by", "before", "until", "no later than", "due", "必须在", "得在", "赶在"];
+    const BEFORE: [&str; 8] = [
+        "by",
+        "before",
+        "until",
+        "no later than",
+        "due",
+        "必须在",
+        "得在",
+        "赶在",
+    ];
     const AFTER: [&str; 5] = ["之前", "以前", "前", "截止", "为止"];
     let head = text[..hit.start].trim_end().to_lowercase();
-    let head = head.strip_suffix("the").map_or(head.as_str(), str::trim_end);
+    let head = head
+        .strip_suffix("the")
+        .map_or(head.as_str(), str::trim_end);
     let tail = &text[hit.end..];
     BEFORE.iter().any(|w| ends_with_word(head, w)) || AFTER.iter().any(|w| tail.starts_with(w))
 }
 
 fn ends_with_word(head: &str, word: &str) -> bool {
     head.strip_suffix(word).is_some_and(|rest| {
-        !word.is_ascii() || rest.chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+        !word.is_ascii()
+            || rest
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
     })
 }
 
@@ -624,11 +878,15 @@ static STAGES: LazyLock<[(Stage, Regex); 4]> = LazyLock::new(|| {
         ),
         (
             Stage::Proposal,
-            compile(r"(?i:\bproposal\b|\bquote\b|\bquoted\b|\bpricing\b|\bprice sheet\b|\bestimate\b)|报价|方案|价格表"),
+            compile(
+                r"(?i:\bproposal\b|\bquote\b|\bquoted\b|\bpricing\b|\bprice sheet\b|\bestimate\b)|报价|方案|价格表",
+            ),
         ),
         (
             Stage::Demo,
-            compile(r"(?i:\bdemo\b|\bwalk-?through\b|\bshowed\b|\btrial\b|\bpilot\b|\bpoc\b)|演示|试用|试点"),
+            compile(
+                r"(?i:\bdemo\b|\bwalk-?through\b|\bshowed\b|\btrial\b|\bpilot\b|\bpoc\b)|演示|试用|试点",
+            ),
         ),
     ]
 });
@@ -679,8 +937,12 @@ static ZH_VENDOR_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static VENDOR_NAMES: LazyLock<Vec<(Regex, &'static str)>> =
-    LazyLock::new(|| KNOWN_VENDORS.iter().map(|name| (bounded(name), *name)).collect());
+static VENDOR_NAMES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    KNOWN_VENDORS
+        .iter()
+        .map(|name| (bounded(name), *name))
+        .collect()
+});
 
 static PRICE_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -696,17 +958,37 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 /// Chinese words a forward pattern can cut out that are not a vendor.
-const NOT_ZH_NAMES: &[&str] = &["那家", "这家", "别家", "别的", "其他", "一个", "这个", "那个", "他们", "我们"];
+const NOT_ZH_NAMES: &[&str] = &[
+    "那家", "这家", "别家", "别的", "其他", "一个", "这个", "那个", "他们", "我们",
+];
 
 fn competitors(text: &str) -> Vec<Named> {
     let mut found: Vec<String> = Vec::new();
-    let latin = COMPETITOR_STRONG.captures_iter(text).chain(COMPETITOR_AFTER.captures_iter(text));
-    found.extend(latin.filter_map(|c| c.get(1).or_else(|| c.get(2))).map(|m| m.as_str().into()));
-    found.extend(INCUMBENT.captures_iter(text).filter_map(|c| c.get(1)).filter_map(incumbent));
-    found.extend(ZH_INCUMBENT.captures_iter(text).filter_map(|c| c.get(1)).filter_map(|m| {
-        zh_name(m.as_str()).filter(|n| !STACK.contains(&n.as_str()))
-    }));
-    found.extend(ZH_NAMED.captures_iter(text).filter_map(|c| zh_name(c.get(1)?.as_str())));
+    let latin = COMPETITOR_STRONG
+        .captures_iter(text)
+        .chain(COMPETITOR_AFTER.captures_iter(text));
+    found.extend(
+        latin
+            .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+            .map(|m| m.as_str().into()),
+    );
+    found.extend(
+        INCUMBENT
+            .captures_iter(text)
+            .filter_map(|c| c.get(1))
+            .filter_map(incumbent),
+    );
+    found.extend(
+        ZH_INCUMBENT
+            .captures_iter(text)
+            .filter_map(|c| c.get(1))
+            .filter_map(|m| zh_name(m.as_str()).filter(|n| !STACK.contains(&n.as_str()))),
+    );
+    found.extend(
+        ZH_NAMED
+            .captures_iter(text)
+            .filter_map(|c| zh_name(c.get(1)?.as_str())),
+    );
     found.extend(
         ZH_VENDOR_CONTEXT
             .captures_iter(text)
@@ -717,7 +999,11 @@ fn competitors(text: &str) -> Vec<Named> {
         let named = VENDOR_NAMES.iter().filter(|(re, _)| re.is_match(text));
         found.extend(named.map(|(_, name)| name.to_string()));
     }
-    found.into_iter().filter(|n| is_vendor_name(n)).map(|n| Named::same(&n)).collect()
+    found
+        .into_iter()
+        .filter(|n| is_vendor_name(n))
+        .map(|n| Named::same(&n))
+        .collect()
 }
 
 /// A name after "we use": a competitor (the incumbent) unless it is part of the buyer's stack.
@@ -730,11 +1016,17 @@ fn incumbent(m: regex::Match<'_>) -> Option<String> {
 
 /// Cuts a Chinese name out of the text that followed 用的是: up to 的, 系统, 做… .
 fn zh_name(raw: &str) -> Option<String> {
-    const STOPS: [&str; 10] = ["的", "系统", "软件", "平台", "那", "做", "来", "管", "这", "在"];
+    const STOPS: [&str; 10] = [
+        "的", "系统", "软件", "平台", "那", "做", "来", "管", "这", "在",
+    ];
     if raw.is_ascii() {
         return Some(raw.to_string());
     }
-    let cut = STOPS.iter().filter_map(|s| raw.find(s)).min().unwrap_or(raw.len());
+    let cut = STOPS
+        .iter()
+        .filter_map(|s| raw.find(s))
+        .min()
+        .unwrap_or(raw.len());
     let name = &raw[..cut];
     let chars = name.chars().count();
     let first_ok = !name.starts_with(['户', '于', '了', '着', '过', '完', '不', '到']);
@@ -773,9 +1065,22 @@ mod tests {
         assert_eq!(STAKEHOLDER_TERMS.len(), STAKEHOLDERS.len());
         assert_eq!(DATE_TERMS.len(), DATES.len());
         assert_eq!(STACK_TERMS.len(), STACK.len());
-        let lazies = [&AMOUNT, &SEATS, &PERCENT, &DEADLINE_WORDS, &EN_MONTH, &ZH_MONTH];
+        let lazies = [
+            &AMOUNT,
+            &SEATS,
+            &PERCENT,
+            &DEADLINE_WORDS,
+            &EN_MONTH,
+            &ZH_MONTH,
+        ];
         assert!(lazies.iter().all(|re| !re.as_str().is_empty()));
-        let more = [&COMPETITOR_STRONG, &COMPETITOR_AFTER, &INCUMBENT, &ZH_INCUMBENT, &ZH_NAMED];
+        let more = [
+            &COMPETITOR_STRONG,
+            &COMPETITOR_AFTER,
+            &INCUMBENT,
+            &ZH_INCUMBENT,
+            &ZH_NAMED,
+        ];
         assert!(more.iter().all(|re| !re.as_str().is_empty()));
         assert!(!ZH_VENDOR_CONTEXT.as_str().is_empty() && !PRICE_CONTEXT.as_str().is_empty());
         assert_eq!(STAGES.len(), 4);
@@ -784,17 +1089,31 @@ mod tests {
     #[test]
     fn stakeholders_in_both_languages() {
         let cues = buyer("I'd need our CFO and procurement to sign off before the board meets.");
-        assert_eq!(names(&cues.stakeholders, Lang::En), ["the CFO", "procurement", "the board"]);
+        assert_eq!(
+            names(&cues.stakeholders, Lang::En),
+            ["the CFO", "procurement", "the board"]
+        );
         let cues = buyer("这个要跟王总汇报，财务那边也得过一下");
         assert_eq!(names(&cues.stakeholders, Lang::Zh), ["王总", "财务"]);
-        assert_eq!(names(&cues.stakeholders, Lang::En), ["the executive", "the finance team"]);
-        assert!(buyer("我们总部在上海").stakeholders.iter().all(|m| m.zh != "们总"));
+        assert_eq!(
+            names(&cues.stakeholders, Lang::En),
+            ["the executive", "the finance team"]
+        );
+        assert!(buyer("我们总部在上海")
+            .stakeholders
+            .iter()
+            .all(|m| m.zh != "们总"));
     }
 
     #[test]
     fn it_the_pronoun_is_not_it_the_team() {
-        assert!(buyer("it works, but let me think about it").stakeholders.is_empty());
-        assert_eq!(names(&buyer("Our IT team will check it.").stakeholders, Lang::En), ["the IT team"]);
+        assert!(buyer("it works, but let me think about it")
+            .stakeholders
+            .is_empty());
+        assert_eq!(
+            names(&buyer("Our IT team will check it.").stakeholders, Lang::En),
+            ["the IT team"]
+        );
     }
 
     #[test]
@@ -821,14 +1140,21 @@ mod tests {
 
     #[test]
     fn seller_turns_give_no_stakeholders_or_stack() {
-        let cues = cues_of(&[(Role::Seller, "Would your CFO want to see our SAP connector?")]);
+        let cues = cues_of(&[(
+            Role::Seller,
+            "Would your CFO want to see our SAP connector?",
+        )]);
         assert!(cues.stakeholders.is_empty() && cues.stack.is_empty());
     }
 
     #[test]
     fn numbers_amounts_seats_and_percents() {
-        let cues = buyer("$40k for 50 seats is steep; budget was ¥30万, maybe 15% off or 120,000 dollars");
-        assert_eq!(names(&cues.amounts, Lang::En), ["$40k", "¥30万", "120,000 dollars"]);
+        let cues =
+            buyer("$40k for 50 seats is steep; budget was ¥30万, maybe 15% off or 120,000 dollars");
+        assert_eq!(
+            names(&cues.amounts, Lang::En),
+            ["$40k", "¥30万", "120,000 dollars"]
+        );
         assert_eq!(names(&cues.seats, Lang::En), ["50 seats"]);
         assert_eq!(names(&cues.percents, Lang::En), ["15%"]);
         let cues = buyer("五十万太多了，先开二十个账号，能打八折吗");
@@ -840,7 +1166,10 @@ mod tests {
     #[test]
     fn dates_with_both_wordings() {
         let cues = buyer("Maybe next quarter, or by the end of March.");
-        assert_eq!(names(&cues.dates, Lang::En), ["next quarter", "end of March"]);
+        assert_eq!(
+            names(&cues.dates, Lang::En),
+            ["next quarter", "end of March"]
+        );
         assert_eq!(names(&cues.dates, Lang::Zh), ["下个季度", "3月底"]);
         assert!(cues.has(Cue::Deadline));
         let cues = buyer("过完年再说吧，三个月以后");

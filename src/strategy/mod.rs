@@ -66,8 +66,7 @@ pub mod render;
 
 pub use cues::{Cue, Cues, Mention, Stage};
 pub use playbook::{
-    check, check_file, Conditions, Keywords, Mode, Playbook, PlaybookError, Strategy,
-    StrategyLabel,
+    check, check_file, Conditions, Keywords, Mode, Playbook, PlaybookError, Strategy, StrategyLabel,
 };
 pub use render::{Lang, Slot, Text};
 

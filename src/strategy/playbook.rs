@@ -148,7 +148,9 @@ impl Playbook {
 
     /// Parses and validates a playbook, applying its `mode` (default `extend`).
     pub fn from_toml(text: &str, origin: &str) -> Result<Playbook, PlaybookError> {
-        build(text, origin).map(|(playbook, _)| playbook).map_err(|errors| collapse(origin, errors))
+        build(text, origin)
+            .map(|(playbook, _)| playbook)
+            .map_err(|errors| collapse(origin, errors))
     }
 
     /// Reads a user playbook file; it replaces or extends the built-in one per its `mode`.
@@ -296,7 +298,9 @@ pub enum PlaybookError {
         slot: String,
     },
     /// A text uses a slot that the strategy's `slots` does not list.
-    #[error("strategy `{id}`: field `{field}` uses slot `{{{slot}}}`, which `slots` does not list")]
+    #[error(
+        "strategy `{id}`: field `{field}` uses slot `{{{slot}}}`, which `slots` does not list"
+    )]
     UndeclaredSlot {
         /// The strategy's id.
         id: String,
@@ -306,7 +310,7 @@ pub enum PlaybookError {
         slot: Slot,
     },
     /// Fewer than 2 or more than 5 steps.
-    #[error("strategy `{id}`: field `{field}` has {count} steps (expected 2 to 5)")]
+    #[error("strategy `{id}`: field `{field}` has {count} step{} (expected 2 to 5)", plural(*.count))]
     StepCount {
         /// The strategy's id.
         id: String,
@@ -326,7 +330,9 @@ pub enum PlaybookError {
         zh: usize,
     },
     /// A cue or stage name that is not known.
-    #[error("strategy `{id}`: field `{field}` has unknown value `{value}` (expected one of {expected})")]
+    #[error(
+        "strategy `{id}`: field `{field}` has unknown value `{value}` (expected one of {expected})"
+    )]
     UnknownValue {
         /// The strategy's id.
         id: String,
@@ -375,6 +381,14 @@ pub enum PlaybookError {
     },
 }
 
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 fn slot_names() -> String {
     Slot::ALL.map(Slot::as_str).join(", ")
 }
@@ -387,13 +401,18 @@ fn bullets(errors: &[PlaybookError]) -> String {
 fn collapse(origin: &str, mut errors: Vec<PlaybookError>) -> PlaybookError {
     match errors.len() {
         1 => errors.remove(0),
-        _ => PlaybookError::Invalid { origin: origin.to_string(), errors },
+        _ => PlaybookError::Invalid {
+            origin: origin.to_string(),
+            errors,
+        },
     }
 }
 
 fn read(path: &Path) -> Result<String, PlaybookError> {
-    std::fs::read_to_string(path)
-        .map_err(|source| PlaybookError::Read { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| PlaybookError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 // The file as written; every field optional so that validation can name what is missing.
@@ -473,7 +492,10 @@ struct PlaybookFile {
 fn build(text: &str, origin: &str) -> Result<(Playbook, usize), Vec<PlaybookError>> {
     let raw: RawPlaybook = toml::from_str(text).map_err(|e| {
         let message = e.to_string().trim_end().to_string();
-        vec![PlaybookError::Syntax { origin: origin.to_string(), message }]
+        vec![PlaybookError::Syntax {
+            origin: origin.to_string(),
+            message,
+        }]
     })?;
 
     let file = validate_file(raw, origin)?;
@@ -489,18 +511,38 @@ fn validate_file(raw: RawPlaybook, origin: &str) -> Result<PlaybookFile, Vec<Pla
         Some("replace") => Mode::Replace,
         Some(other) => {
             let mode = other.to_string();
-            errors.push(PlaybookError::UnknownMode { origin: origin.to_string(), mode });
+            errors.push(PlaybookError::UnknownMode {
+                origin: origin.to_string(),
+                mode,
+            });
             Mode::Extend
         }
     };
-    if mode == Mode::Replace && !raw.disable.is_empty() {
-        errors.push(PlaybookError::DisableWithoutExtend { origin: origin.to_string() });
+    match mode {
+        Mode::Replace if !raw.disable.is_empty() => {
+            errors.push(PlaybookError::DisableWithoutExtend {
+                origin: origin.to_string(),
+            });
+        }
+        Mode::Extend => {
+            let builtin = Playbook::builtin();
+            for id in raw.disable.iter().filter(|id| builtin.get(id).is_none()) {
+                let (origin, id) = (origin.to_string(), id.clone());
+                errors.push(PlaybookError::UnknownDisabled { origin, id });
+            }
+        }
+        Mode::Replace => {}
     }
 
     let fallbacks = validate_fallbacks(raw.fallback, &mut errors);
     let strategies = validate_strategies(raw.strategy, &mut errors);
     if errors.is_empty() {
-        Ok(PlaybookFile { mode, disable: raw.disable, fallbacks, strategies })
+        Ok(PlaybookFile {
+            mode,
+            disable: raw.disable,
+            fallbacks,
+            strategies,
+        })
     } else {
         Err(errors)
     }
@@ -514,7 +556,10 @@ fn validate_fallbacks(
     for (name, text) in raw {
         let Ok(slot) = name.parse::<Slot>() else {
             let field = format!("fallback.{name}");
-            errors.push(PlaybookError::Fallback { field, problem: "names no known slot" });
+            errors.push(PlaybookError::Fallback {
+                field,
+                problem: "names no known slot",
+            });
             continue;
         };
         let en = fallback_text(&name, Lang::En, text.en, errors);
@@ -543,10 +588,7 @@ fn fallback_text(
     None
 }
 
-fn validate_strategies(
-    raw: Vec<RawStrategy>,
-    errors: &mut Vec<PlaybookError>,
-) -> Vec<Strategy> {
+fn validate_strategies(raw: Vec<RawStrategy>, errors: &mut Vec<PlaybookError>) -> Vec<Strategy> {
     let mut seen = BTreeSet::new();
     let mut strategies = Vec::new();
     for (i, raw) in raw.into_iter().enumerate() {
@@ -576,7 +618,11 @@ impl StrategyCheck {
             Some(id) if !id.is_empty() => id.to_string(),
             _ => format!("#{position}"),
         };
-        StrategyCheck { id, declared: Vec::new(), errors: Vec::new() }
+        StrategyCheck {
+            id,
+            declared: Vec::new(),
+            errors: Vec::new(),
+        }
     }
 
     /// The strategy, or `None` when any field is wrong (the errors are in `self.errors`).
@@ -592,7 +638,10 @@ impl StrategyCheck {
         let talk_track = self.text("talk_track", raw.talk_track);
         let conditions = self.conditions(raw.conditions);
 
-        let approach = raw.approach.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+        let approach = raw
+            .approach
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty());
         let strategy = Strategy {
             approach: approach.unwrap_or_else(|| self.id.clone()),
             id: self.id.clone(),
@@ -648,7 +697,11 @@ impl StrategyCheck {
                 Ok(_) => {}
                 Err(()) => {
                     let (id, slot) = (self.id.clone(), name.clone());
-                    self.push(PlaybookError::UnknownSlot { id, field: "slots".into(), slot });
+                    self.push(PlaybookError::UnknownSlot {
+                        id,
+                        field: "slots".into(),
+                        slot,
+                    });
                 }
             }
         }
@@ -661,7 +714,10 @@ impl StrategyCheck {
             None => DEFAULT,
             Some(value) if (0.0..=1.0).contains(&value) => value as f32,
             Some(value) => {
-                self.push(PlaybookError::BadPriority { id: self.id.clone(), value });
+                self.push(PlaybookError::BadPriority {
+                    id: self.id.clone(),
+                    value,
+                });
                 DEFAULT
             }
         }
@@ -697,7 +753,11 @@ impl StrategyCheck {
         for name in slot_refs(text) {
             let (id, field) = (self.id.clone(), field.to_string());
             match name.parse::<Slot>() {
-                Err(()) => self.push(PlaybookError::UnknownSlot { id, field, slot: name.into() }),
+                Err(()) => self.push(PlaybookError::UnknownSlot {
+                    id,
+                    field,
+                    slot: name.into(),
+                }),
                 Ok(slot) if !self.declared.contains(&slot) => {
                     self.push(PlaybookError::UndeclaredSlot { id, field, slot })
                 }
@@ -719,7 +779,12 @@ impl StrategyCheck {
             self.push(PlaybookError::StepMismatch { id, en, zh });
             return None;
         }
-        Some(en.into_iter().zip(zh).map(|(en, zh)| Text { en, zh }).collect())
+        Some(
+            en.into_iter()
+                .zip(zh)
+                .map(|(en, zh)| Text { en, zh })
+                .collect(),
+        )
     }
 
     fn step_list(&mut self, lang: Lang, raw: Option<Vec<String>>) -> Option<Vec<String>> {
@@ -741,7 +806,11 @@ impl StrategyCheck {
 
     fn conditions(&mut self, raw: RawConditions) -> Conditions {
         let cues = self.names("conditions.cues", &raw.cues, &Cue::ALL.map(Cue::as_str));
-        let stage = self.names("conditions.stage", &raw.stage, &Stage::ALL.map(Stage::as_str));
+        let stage = self.names(
+            "conditions.stage",
+            &raw.stage,
+            &Stage::ALL.map(Stage::as_str),
+        );
         let en = self.keywords("conditions.keywords.en", raw.keywords.en);
         let zh = self.keywords("conditions.keywords.zh", raw.keywords.zh);
         Conditions {
@@ -791,29 +860,29 @@ fn normalize(raw: &str, lang: Lang) -> String {
         Lang::En => " ",
         Lang::Zh => "",
     };
-    let lines: Vec<&str> = raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = raw
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     lines.join(joiner)
 }
 
 /// Applies the file's mode and checks that the result is complete.
 fn assemble(file: PlaybookFile, origin: &str) -> Result<Playbook, Vec<PlaybookError>> {
-    let mut errors = Vec::new();
     let (mut strategies, mut fallbacks, origin) = match file.mode {
         Mode::Replace => (Vec::new(), BTreeMap::new(), origin.to_string()),
         Mode::Extend => {
             let base = Playbook::builtin();
-            (base.strategies, base.fallbacks, format!("{BUILTIN_ORIGIN} + {origin}"))
+            (
+                base.strategies,
+                base.fallbacks,
+                format!("{BUILTIN_ORIGIN} + {origin}"),
+            )
         }
     };
 
-    for id in &file.disable {
-        let before = strategies.len();
-        strategies.retain(|s: &Strategy| &s.id != id);
-        if strategies.len() == before {
-            let (origin, id) = (origin.clone(), id.clone());
-            errors.push(PlaybookError::UnknownDisabled { origin, id });
-        }
-    }
+    strategies.retain(|s: &Strategy| !file.disable.contains(&s.id));
     fallbacks.extend(file.fallbacks);
     for strategy in file.strategies {
         match strategies.iter_mut().find(|s| s.id == strategy.id) {
@@ -822,8 +891,12 @@ fn assemble(file: PlaybookFile, origin: &str) -> Result<Playbook, Vec<PlaybookEr
         }
     }
 
-    let playbook = Playbook { origin, strategies, fallbacks };
-    errors.extend(completeness(&playbook));
+    let playbook = Playbook {
+        origin,
+        strategies,
+        fallbacks,
+    };
+    let errors = completeness(&playbook);
     if errors.is_empty() {
         Ok(playbook)
     } else {
@@ -839,17 +912,36 @@ fn completeness(playbook: &Playbook) -> Vec<PlaybookError> {
         .into_iter()
         .chain([(StrategyLabel::Advance, MIN_ADVANCE)]);
     for (label, needed) in needs {
-        let found = playbook.strategies.iter().filter(|s| s.label == label).count();
+        let found = playbook
+            .strategies
+            .iter()
+            .filter(|s| s.label == label)
+            .count();
         if found < needed {
             let origin = playbook.origin.clone();
-            errors.push(PlaybookError::TooFew { origin, label, found, needed });
+            errors.push(PlaybookError::TooFew {
+                origin,
+                label,
+                found,
+                needed,
+            });
         }
     }
 
-    let used: BTreeSet<Slot> = playbook.strategies.iter().flat_map(|s| s.slots.clone()).collect();
-    for slot in used.into_iter().filter(|slot| !playbook.fallbacks.contains_key(slot)) {
+    let used: BTreeSet<Slot> = playbook
+        .strategies
+        .iter()
+        .flat_map(|s| s.slots.clone())
+        .collect();
+    for slot in used
+        .into_iter()
+        .filter(|slot| !playbook.fallbacks.contains_key(slot))
+    {
         let field = format!("fallback.{slot}");
-        errors.push(PlaybookError::Fallback { field, problem: "is missing (a strategy uses it)" });
+        errors.push(PlaybookError::Fallback {
+            field,
+            problem: "is missing (a strategy uses it)",
+        });
     }
     errors
 }
@@ -886,9 +978,16 @@ mod tests {
 
     fn complete() -> String {
         let mut text = FALLBACKS.to_string();
-        for (i, label) in ["price", "technical", "decision_chain", "advance", "advance", "advance"]
-            .iter()
-            .enumerate()
+        for (i, label) in [
+            "price",
+            "technical",
+            "decision_chain",
+            "advance",
+            "advance",
+            "advance",
+        ]
+        .iter()
+        .enumerate()
         {
             text += &strategy(&format!("s{i}"), label);
         }
@@ -899,12 +998,20 @@ mod tests {
     fn builtin_is_valid_and_rich() {
         let playbook = Playbook::builtin();
         for label in Label::ALL {
-            let n = playbook.strategies().iter().filter(|s| s.label.as_str() == label.as_str());
+            let n = playbook
+                .strategies()
+                .iter()
+                .filter(|s| s.label.as_str() == label.as_str());
             assert!(n.count() >= 8, "{label}");
         }
-        let advance = playbook.strategies().iter().filter(|s| s.label == StrategyLabel::Advance);
+        let advance = playbook
+            .strategies()
+            .iter()
+            .filter(|s| s.label == StrategyLabel::Advance);
         assert!(advance.count() >= 4);
-        assert!(Slot::ALL.iter().all(|slot| playbook.fallback(*slot).is_some()));
+        assert!(Slot::ALL
+            .iter()
+            .all(|slot| playbook.fallback(*slot).is_some()));
     }
 
     #[test]
@@ -962,7 +1069,10 @@ mod tests {
         let text = "mode = \"sideways\"\ndisable = []\n[fallback.nope]\nen = \"x\"\nzh = \"y\"\n";
         let err = Playbook::from_toml(text, "bad.toml").unwrap_err();
         let message = err.to_string();
-        assert!(message.starts_with("playbook `bad.toml` has 2 errors:"), "{message}");
+        assert!(
+            message.starts_with("playbook `bad.toml` has 2 errors:"),
+            "{message}"
+        );
         assert!(message.contains("unknown mode `sideways`"));
         assert!(message.contains("field `fallback.nope` names no known slot"));
     }

@@ -61,23 +61,36 @@ impl<'a> Evidence<'a> {
             .iter()
             .map(|t| (t.role != Role::Seller).then(|| t.text.to_lowercase()))
             .collect();
-        Evidence { buyer_texts, objections }
+        Evidence {
+            buyer_texts,
+            objections,
+        }
     }
 
     /// The objections of one label, strongest first (then earliest turn).
     pub(crate) fn objections_of(&self, label: Label) -> Vec<&'a Objection> {
-        let mut found: Vec<&Objection> =
-            self.objections.iter().filter(|o| o.label == label).collect();
-        found.sort_by(|a, b| clean(b.score).total_cmp(&clean(a.score)).then(a.turn.cmp(&b.turn)));
+        let mut found: Vec<&Objection> = self
+            .objections
+            .iter()
+            .filter(|o| o.label == label)
+            .collect();
+        found.sort_by(|a, b| {
+            clean(b.score)
+                .total_cmp(&clean(a.score))
+                .then(a.turn.cmp(&b.turn))
+        });
         found
     }
 
     /// The turns an objection strategy answers: its label's objection turns, ascending.
     pub(crate) fn focus_turns(&self, label: StrategyLabel) -> BTreeSet<usize> {
         match label {
-            StrategyLabel::Objection(label) => {
-                self.objections.iter().filter(|o| o.label == label).map(|o| o.turn).collect()
-            }
+            StrategyLabel::Objection(label) => self
+                .objections
+                .iter()
+                .filter(|o| o.label == label)
+                .map(|o| o.turn)
+                .collect(),
             StrategyLabel::Advance => BTreeSet::new(),
         }
     }
@@ -95,7 +108,12 @@ impl<'a> Evidence<'a> {
     /// elsewhere on the buyer's side.
     fn keyword_fit(&self, strategy: &Strategy) -> f32 {
         let focus = self.focus_texts(strategy.label);
-        let others: Vec<&str> = self.buyer_texts.iter().flatten().map(String::as_str).collect();
+        let others: Vec<&str> = self
+            .buyer_texts
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         let (mut in_focus, mut elsewhere) = (0u8, 0u8);
         for word in strategy.conditions.keywords.iter() {
             if focus.iter().any(|t| has_word(t, word)) {
@@ -104,7 +122,8 @@ impl<'a> Evidence<'a> {
                 elsewhere = elsewhere.saturating_add(1);
             }
         }
-        let value = PER_FOCUS_KEYWORD * f32::from(in_focus) + PER_OTHER_KEYWORD * f32::from(elsewhere);
+        let value =
+            PER_FOCUS_KEYWORD * f32::from(in_focus) + PER_OTHER_KEYWORD * f32::from(elsewhere);
         value.min(1.0)
     }
 
@@ -116,8 +135,12 @@ impl<'a> Evidence<'a> {
         };
         let of_label = self.objections.iter().filter(|o| o.label == label);
         let quotes = of_label.map(|o| o.quote.to_lowercase());
-        let turns = self.focus_turns(StrategyLabel::Objection(label)).into_iter();
-        quotes.chain(turns.filter_map(|t| self.buyer_texts.get(t).cloned().flatten())).collect()
+        let turns = self
+            .focus_turns(StrategyLabel::Objection(label))
+            .into_iter();
+        quotes
+            .chain(turns.filter_map(|t| self.buyer_texts.get(t).cloned().flatten()))
+            .collect()
     }
 }
 
@@ -142,7 +165,10 @@ fn label_probability(label: StrategyLabel, scores: &LabelScores) -> f32 {
     match label {
         StrategyLabel::Objection(label) => clean(scores.get(label)),
         StrategyLabel::Advance => {
-            let highest = Label::ALL.map(|l| clean(scores.get(l))).into_iter().fold(0.0, f32::max);
+            let highest = Label::ALL
+                .map(|l| clean(scores.get(l)))
+                .into_iter()
+                .fold(0.0, f32::max);
             1.0 - highest
         }
     }
@@ -156,7 +182,10 @@ fn fit(strategy: &Strategy, cues: &Cues, evidence: &Evidence<'_>) -> f32 {
         0 => 0.0,
         n => {
             let focus = evidence.focus_turns(strategy.label);
-            let each = conditions.cues.iter().map(|c| cue_value(*c, strategy.label, cues, &focus));
+            let each = conditions
+                .cues
+                .iter()
+                .map(|c| cue_value(*c, strategy.label, cues, &focus));
             each.sum::<f32>() / n as f32
         }
     };
@@ -195,11 +224,15 @@ pub(crate) fn kinds_present(scores: &LabelScores, objections: &[Objection]) -> V
         let of_label = objections.iter().filter(|o| o.label == label);
         of_label.map(|o| clean(o.score)).fold(0.0, f32::max)
     };
-    let mut kinds: Vec<Label> =
-        Label::ALL.into_iter().filter(|l| objections.iter().any(|o| o.label == *l)).collect();
+    let mut kinds: Vec<Label> = Label::ALL
+        .into_iter()
+        .filter(|l| objections.iter().any(|o| o.label == *l))
+        .collect();
     kinds.sort_by(|a, b| {
         let by_score = clean(scores.get(*b)).total_cmp(&clean(scores.get(*a)));
-        by_score.then(strongest(*b).total_cmp(&strongest(*a))).then(a.cmp(b))
+        by_score
+            .then(strongest(*b).total_cmp(&strongest(*a)))
+            .then(a.cmp(b))
     });
     kinds
 }
@@ -215,7 +248,10 @@ fn order(a: &Scored<'_>, b: &Scored<'_>) -> Ordering {
 /// Picks three strategies by the diversity rule (see the module doc), best first per place.
 pub(crate) fn choose<'p>(mut candidates: Vec<Scored<'p>>, kinds: &[Label]) -> Vec<Scored<'p>> {
     candidates.sort_by(order);
-    let mut picks = Picks { sorted: &candidates, chosen: Vec::new() };
+    let mut picks = Picks {
+        sorted: &candidates,
+        chosen: Vec::new(),
+    };
     let of_kind = |kind: Label| move |s: &Strategy| s.label == StrategyLabel::Objection(kind);
 
     if kinds.is_empty() {
@@ -244,7 +280,11 @@ impl<'p> Picks<'_, 'p> {
             return false;
         }
         let open = |c: &&Scored<'p>| filter(c.strategy) && !self.is_chosen(c.strategy);
-        let fresh = self.sorted.iter().filter(open).find(|c| !self.approach_taken(c.strategy));
+        let fresh = self
+            .sorted
+            .iter()
+            .filter(open)
+            .find(|c| !self.approach_taken(c.strategy));
         let pick = fresh.or_else(|| self.sorted.iter().find(open)).copied();
         match pick {
             Some(pick) => {
@@ -266,7 +306,9 @@ impl<'p> Picks<'_, 'p> {
 
     fn approach_taken(&self, strategy: &Strategy) -> bool {
         let key = (strategy.label, &strategy.approach);
-        self.chosen.iter().any(|c| (c.strategy.label, &c.strategy.approach) == key)
+        self.chosen
+            .iter()
+            .any(|c| (c.strategy.label, &c.strategy.approach) == key)
     }
 }
 
@@ -280,7 +322,10 @@ fn has_word(text: &str, word: &str) -> bool {
         return text.contains(word);
     }
     text.match_indices(word).any(|(at, _)| {
-        text[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric())
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric())
     })
 }
 
@@ -302,7 +347,11 @@ mod tests {
         assert_eq!(clean(f32::NAN), 0.0);
         assert_eq!(clean(2.0), 1.0);
         assert_eq!(clean(-1.0), 0.0);
-        let scores = LabelScores { price: f32::NAN, technical: 0.25, decision_chain: 0.0 };
+        let scores = LabelScores {
+            price: f32::NAN,
+            technical: 0.25,
+            decision_chain: 0.0,
+        };
         assert_eq!(label_probability(StrategyLabel::Advance, &scores), 0.75);
     }
 }

@@ -123,7 +123,10 @@ impl FromStr for Slot {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Slot::ALL.into_iter().find(|slot| slot.as_str() == s).ok_or(())
+        Slot::ALL
+            .into_iter()
+            .find(|slot| slot.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -134,7 +137,10 @@ static SLOT_REF: LazyLock<Regex> =
 
 /// The names between braces in a template, in order of appearance.
 pub(crate) fn slot_refs(template: &str) -> impl Iterator<Item = &str> {
-    SLOT_REF.captures_iter(template).filter_map(|c| c.get(1)).map(|m| m.as_str())
+    SLOT_REF
+        .captures_iter(template)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.as_str())
 }
 
 /// Values found in the conversation for one strategy, in one language.
@@ -157,7 +163,10 @@ pub(crate) fn fill(
             };
             match values.get(&slot) {
                 Some(value) => value.clone(),
-                None => fallbacks.get(&slot).map(|t| t.get(lang).to_string()).unwrap_or_default(),
+                None => fallbacks
+                    .get(&slot)
+                    .map(|t| t.get(lang).to_string())
+                    .unwrap_or_default(),
             }
         })
         .into_owned()
@@ -210,7 +219,11 @@ pub(crate) fn recommendation(
         StrategyLabel::Advance => Vec::new(),
     };
     let evidence: Vec<usize> = match strategy.label {
-        StrategyLabel::Objection(_) => ctx.evidence.focus_turns(strategy.label).into_iter().collect(),
+        StrategyLabel::Objection(_) => ctx
+            .evidence
+            .focus_turns(strategy.label)
+            .into_iter()
+            .collect(),
         StrategyLabel::Advance => ctx.evidence.keyword_turns(strategy),
     };
 
@@ -236,14 +249,24 @@ pub(crate) fn recommendation(
 
 /// `Buyer (Dana, turn 7): "…" (also turns 3, 9) — `, citing the strongest objection.
 fn objection_lead(first: &Objection, turns: &[usize], ctx: &RenderContext<'_>) -> String {
-    let speaker = first.speaker.clone().or_else(|| speaker_of(ctx.conversation, first.turn));
-    let others: Vec<String> =
-        turns.iter().filter(|t| **t != first.turn).map(ToString::to_string).collect();
+    let speaker = first
+        .speaker
+        .clone()
+        .or_else(|| speaker_of(ctx.conversation, first.turn));
+    let others: Vec<String> = turns
+        .iter()
+        .filter(|t| **t != first.turn)
+        .map(ToString::to_string)
+        .collect();
     let quote = first.quote.trim();
     match ctx.lang {
         Lang::En => {
             let who = speaker.map(|s| format!("{s}, ")).unwrap_or_default();
-            let said = if quote.is_empty() { String::new() } else { format!(": {}", quoted(quote, Lang::En)) };
+            let said = if quote.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", quoted(quote, Lang::En))
+            };
             let also = match others.len() {
                 0 => String::new(),
                 1 => format!(" (also turn {})", others[0]),
@@ -253,8 +276,16 @@ fn objection_lead(first: &Objection, turns: &[usize], ctx: &RenderContext<'_>) -
         }
         Lang::Zh => {
             let who = speaker.map(|s| format!("{s}，")).unwrap_or_default();
-            let said = if quote.is_empty() { String::new() } else { format!("：{}", quoted(quote, Lang::Zh)) };
-            let also = if others.is_empty() { String::new() } else { format!("（另见第{}轮）", others.join("、")) };
+            let said = if quote.is_empty() {
+                String::new()
+            } else {
+                format!("：{}", quoted(quote, Lang::Zh))
+            };
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                format!("（另见第{}轮）", others.join("、"))
+            };
             format!("客户（{who}第{}轮）{said}{also}——", first.turn)
         }
     }
@@ -262,17 +293,27 @@ fn objection_lead(first: &Objection, turns: &[usize], ctx: &RenderContext<'_>) -
 
 /// Says that no objection was found and, when a buyer turn points to the strategy, cites it.
 fn advance_lead(turns: &[usize], ctx: &RenderContext<'_>) -> String {
-    let cited = turns.first().and_then(|t| Some((*t, ctx.conversation.turns.get(*t)?)));
+    let cited = turns
+        .first()
+        .and_then(|t| Some((*t, ctx.conversation.turns.get(*t)?)));
     match (ctx.lang, cited) {
         (Lang::En, None) => "No objection was found in this call. ".to_string(),
         (Lang::Zh, None) => "本次通话没有发现异议。".to_string(),
         (Lang::En, Some((n, turn))) => {
-            let who = turn.speaker.as_ref().map(|s| format!("{s}, ")).unwrap_or_default();
+            let who = turn
+                .speaker
+                .as_ref()
+                .map(|s| format!("{s}, "))
+                .unwrap_or_default();
             let said = quoted(&turn.text, Lang::En);
             format!("No objection was found in this call. Buyer ({who}turn {n}): {said} — ")
         }
         (Lang::Zh, Some((n, turn))) => {
-            let who = turn.speaker.as_ref().map(|s| format!("{s}，")).unwrap_or_default();
+            let who = turn
+                .speaker
+                .as_ref()
+                .map(|s| format!("{s}，"))
+                .unwrap_or_default();
             let said = quoted(&turn.text, Lang::Zh);
             format!("本次通话没有发现异议。客户（{who}第{n}轮）：{said}——")
         }
@@ -326,7 +367,10 @@ fn quote_value(focus: &[&Objection], turns: &[usize], ctx: &RenderContext<'_>) -
 
 fn speaker_value(focus: &[&Objection], turns: &[usize], ctx: &RenderContext<'_>) -> Option<String> {
     match focus.first() {
-        Some(first) => first.speaker.clone().or_else(|| speaker_of(ctx.conversation, first.turn)),
+        Some(first) => first
+            .speaker
+            .clone()
+            .or_else(|| speaker_of(ctx.conversation, first.turn)),
         None => speaker_of(ctx.conversation, *turns.first()?),
     }
 }
@@ -351,14 +395,22 @@ mod tests {
     use super::*;
 
     fn fallbacks() -> BTreeMap<Slot, Text> {
-        let text = Text { en: "the other decision makers".into(), zh: "其他决策人".into() };
+        let text = Text {
+            en: "the other decision makers".into(),
+            zh: "其他决策人".into(),
+        };
         BTreeMap::from([(Slot::Stakeholder, text)])
     }
 
     #[test]
     fn fills_values_then_fallbacks() {
         let values = SlotValues::from([(Slot::Date, "Q3".to_string())]);
-        let out = fill("Brief {stakeholder} before {date}.", &values, &fallbacks(), Lang::En);
+        let out = fill(
+            "Brief {stakeholder} before {date}.",
+            &values,
+            &fallbacks(),
+            Lang::En,
+        );
         assert_eq!(out, "Brief the other decision makers before Q3.");
         let out = fill("先和{stakeholder}沟通", &values, &fallbacks(), Lang::Zh);
         assert_eq!(out, "先和其他决策人沟通");
@@ -367,12 +419,18 @@ mod tests {
     #[test]
     fn inserted_values_are_not_expanded_again() {
         let values = SlotValues::from([(Slot::Quote, "\"{date}\"".to_string())]);
-        assert_eq!(fill("{quote}", &values, &fallbacks(), Lang::En), "\"{date}\"");
+        assert_eq!(
+            fill("{quote}", &values, &fallbacks(), Lang::En),
+            "\"{date}\""
+        );
     }
 
     #[test]
     fn unknown_names_are_dropped_not_shown() {
-        assert_eq!(fill("a{nope}b", &SlotValues::new(), &fallbacks(), Lang::En), "ab");
+        assert_eq!(
+            fill("a{nope}b", &SlotValues::new(), &fallbacks(), Lang::En),
+            "ab"
+        );
     }
 
     #[test]
@@ -386,7 +444,10 @@ mod tests {
 
     #[test]
     fn names_join_per_language() {
-        assert_eq!(join_names(&["the CFO", "legal"], Lang::En), "the CFO and legal");
+        assert_eq!(
+            join_names(&["the CFO", "legal"], Lang::En),
+            "the CFO and legal"
+        );
         assert_eq!(join_names(&["财务", "采购"], Lang::Zh), "财务和采购");
     }
 

@@ -109,8 +109,10 @@ struct RawTurn {
 
 /// Reads and validates a labeled-dialogue JSONL file.
 pub fn read_dataset(path: &Path) -> Result<Vec<LabeledConversation>, DatasetError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut out: Vec<LabeledConversation> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (n, line) in text.lines().enumerate() {
@@ -124,13 +126,19 @@ pub fn read_dataset(path: &Path) -> Result<Vec<LabeledConversation>, DatasetErro
         })?;
         if !seen.insert(raw.id.clone()) {
             let id = raw.id;
-            return Err(DatasetError::DuplicateId { path: path.to_path_buf(), line: n + 1, id });
+            return Err(DatasetError::DuplicateId {
+                path: path.to_path_buf(),
+                line: n + 1,
+                id,
+            });
         }
         out.push(convert(path, raw)?);
     }
     let buyer_turns = out.iter().flat_map(|c| &c.conversation.turns);
     if !buyer_turns.clone().any(|t| t.role == Role::Customer) {
-        return Err(DatasetError::NoBuyerTurns { path: path.to_path_buf() });
+        return Err(DatasetError::NoBuyerTurns {
+            path: path.to_path_buf(),
+        });
     }
     Ok(out)
 }
@@ -153,8 +161,9 @@ fn convert(path: &Path, raw: RawConversation) -> Result<LabeledConversation, Dat
             end: t.end,
         })
         .collect();
-    let language =
-        raw.language.unwrap_or_else(|| detect_language(turns.iter().map(|t| t.text.as_str())));
+    let language = raw
+        .language
+        .unwrap_or_else(|| detect_language(turns.iter().map(|t| t.text.as_str())));
     let conversation = Conversation {
         id: raw.id,
         source: path.display().to_string(),
@@ -162,7 +171,10 @@ fn convert(path: &Path, raw: RawConversation) -> Result<LabeledConversation, Dat
         turns,
         warnings: Vec::new(),
     };
-    Ok(LabeledConversation { conversation, labels })
+    Ok(LabeledConversation {
+        conversation,
+        labels,
+    })
 }
 
 fn parse_labels(
@@ -173,12 +185,14 @@ fn parse_labels(
 ) -> Result<Vec<Label>, DatasetError> {
     let mut labels = Vec::with_capacity(names.len());
     for name in names {
-        let label = name.parse::<Label>().map_err(|_| DatasetError::UnknownLabel {
-            path: path.to_path_buf(),
-            id: id.to_string(),
-            turn,
-            label: name.clone(),
-        })?;
+        let label = name
+            .parse::<Label>()
+            .map_err(|_| DatasetError::UnknownLabel {
+                path: path.to_path_buf(),
+                id: id.to_string(),
+                turn,
+                label: name.clone(),
+            })?;
         if !labels.contains(&label) {
             labels.push(label);
         }
@@ -195,8 +209,10 @@ fn check_union(
     let Some(given) = &raw.labels else {
         return Ok(());
     };
-    let union: Vec<Label> =
-        Label::ALL.into_iter().filter(|l| labels.iter().any(|t| t.contains(l))).collect();
+    let union: Vec<Label> = Label::ALL
+        .into_iter()
+        .filter(|l| labels.iter().any(|t| t.contains(l)))
+        .collect();
     let mut given_labels = Vec::new();
     for name in given {
         match name.parse::<Label>() {

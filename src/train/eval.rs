@@ -75,7 +75,10 @@ pub fn report(
         .into_iter()
         .map(|(lang, idx)| (lang, metrics(data, probs, thresholds, &idx)))
         .collect();
-    EvalReport { overall, by_language }
+    EvalReport {
+        overall,
+        by_language,
+    }
 }
 
 fn metrics(
@@ -100,7 +103,10 @@ fn metrics(
     }
     let predicted = predict(&turn_probs, thresholds);
     let c = counts(&gold, &predicted);
-    let labels = Label::ALL.iter().map(|l| (l.to_string(), c[l.index()].metrics())).collect();
+    let labels = Label::ALL
+        .iter()
+        .map(|l| (l.to_string(), c[l.index()].metrics()))
+        .collect();
     Metrics {
         conversations: subset.len(),
         turns: gold.len(),
@@ -108,7 +114,9 @@ fn metrics(
         macro_f1: macro_f1(&c),
         micro_f1: micro_f1(&c),
         exact_match: exact_match(&gold, &predicted),
-        conversation: ConversationMetrics { macro_f1: macro_f1(&counts(&conv_gold, &conv_pred)) },
+        conversation: ConversationMetrics {
+            macro_f1: macro_f1(&counts(&conv_gold, &conv_pred)),
+        },
         ece: expected_calibration_error(&gold, &turn_probs, CALIBRATION_BINS),
     }
 }

@@ -15,7 +15,9 @@ use crate::encoder::{Encoder, EncoderError};
 /// Vectors of every turn of every conversation: `vectors[conversation][turn]`.
 pub type TurnVectors = Vec<Vec<Vec<f32>>>;
 
-/// Encodes every turn, reading and writing `cache_dir/<key>.safetensors` when a cache is given.
+/// Encodes every turn. With a cache directory, vectors are kept per text in
+/// `cache_dir/<encoder key>.safetensors` (texts hashed), so only texts not seen before are
+/// encoded: adding dialogues to a dataset costs only the new turns.
 pub fn turn_vectors(
     encoder: &Encoder,
     data: &[LabeledConversation],
@@ -26,20 +28,29 @@ pub fn turn_vectors(
         .iter()
         .flat_map(|c| c.conversation.turns.iter().map(|t| t.text.as_str()))
         .collect();
-    let cache = cache_dir.map(|dir| dir.join(format!("{:016x}.safetensors", key(encoder, &texts))));
-    let flat = match cache.as_deref().and_then(read_cache) {
-        Some(flat) if flat.len() == texts.len() => {
-            tracing::info!(turns = texts.len(), "turn vectors read from cache");
-            flat
+    let path = cache_dir.map(|dir| dir.join(format!("{:016x}.safetensors", encoder_key(encoder))));
+    let mut cache = path.as_deref().map(read_cache).unwrap_or_default();
+
+    let mut missing: Vec<&str> = texts
+        .iter()
+        .copied()
+        .filter(|t| !cache.contains_key(&text_key(t)))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        let fresh = encode_in_chunks(encoder, &missing, progress)?;
+        cache.extend(missing.iter().map(|t| text_key(t)).zip(fresh));
+        if let Some(path) = &path {
+            write_cache(path, &cache, encoder.hidden_size());
         }
-        _ => {
-            let flat = encode_in_chunks(encoder, &texts, progress)?;
-            if let Some(path) = &cache {
-                write_cache(path, &flat, encoder.hidden_size());
-            }
-            flat
-        }
-    };
+    }
+    tracing::info!(
+        turns = texts.len(),
+        encoded = missing.len(),
+        "turn vectors ready"
+    );
+    let flat = texts.iter().map(|t| cache[&text_key(t)].clone()).collect();
     Ok(regroup(data, flat))
 }
 
@@ -56,30 +67,50 @@ fn encode_in_chunks(
     Ok(out)
 }
 
-/// Cache key: the encoder, its conventions and every text, in order.
-fn key(encoder: &Encoder, texts: &[&str]) -> u64 {
+/// Which encoder (and conventions) produced a cache.
+fn encoder_key(encoder: &Encoder) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     encoder.name().hash(&mut hasher);
     encoder.conventions().prefix.hash(&mut hasher);
     encoder.max_length().hash(&mut hasher);
-    texts.hash(&mut hasher);
     hasher.finish()
 }
 
-fn read_cache(path: &Path) -> Option<Vec<Vec<f32>>> {
-    let tensors = candle_core::safetensors::load(path, &Device::Cpu).ok()?;
-    tensors.get("vectors")?.to_vec2().ok()
+fn text_key(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
-fn write_cache(path: &PathBuf, flat: &[Vec<f32>], width: usize) {
-    let data: Vec<f32> = flat.iter().flatten().copied().collect();
-    let saved = Tensor::from_vec(data, (flat.len(), width), &Device::Cpu)
-        .and_then(|t| {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            candle_core::safetensors::save(&HashMap::from([("vectors", t)]), path)
-        });
+/// The cache as text key → vector; empty when missing or unreadable.
+fn read_cache(path: &Path) -> HashMap<u64, Vec<f32>> {
+    let Ok(tensors) = candle_core::safetensors::load(path, &Device::Cpu) else {
+        return HashMap::new();
+    };
+    let keys = tensors.get("keys").and_then(|t| t.to_vec1::<i64>().ok());
+    let vectors = tensors.get("vectors").and_then(|t| t.to_vec2::<f32>().ok());
+    match (keys, vectors) {
+        (Some(keys), Some(vectors)) if keys.len() == vectors.len() => {
+            keys.into_iter().map(|k| k as u64).zip(vectors).collect()
+        }
+        _ => HashMap::new(),
+    }
+}
+
+fn write_cache(path: &PathBuf, cache: &HashMap<u64, Vec<f32>>, width: usize) {
+    let keys: Vec<i64> = cache.keys().map(|&k| k as i64).collect();
+    let data: Vec<f32> = cache.values().flatten().copied().collect();
+    let saved = (|| -> candle_core::Result<()> {
+        let n = keys.len();
+        let tensors = HashMap::from([
+            ("keys", Tensor::from_vec(keys, n, &Device::Cpu)?),
+            ("vectors", Tensor::from_vec(data, (n, width), &Device::Cpu)?),
+        ]);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        candle_core::safetensors::save(&tensors, path)
+    })();
     if let Err(e) = saved {
         tracing::warn!(path = %path.display(), "could not write the feature cache: {e}");
     }
@@ -97,7 +128,8 @@ pub fn examples(data: &[LabeledConversation], vectors: &TurnVectors, input: Head
     let mut out = Examples::default();
     for (c, vecs) in data.iter().zip(vectors) {
         for t in scored_turns(&c.conversation) {
-            out.rows.push(feature_row(&c.conversation, t, input, |i| &vecs[i]));
+            out.rows
+                .push(feature_row(&c.conversation, t, input, |i| &vecs[i]));
             out.gold.push(flags(&c.labels[t]));
         }
     }

@@ -100,7 +100,11 @@ pub fn fit(
         let probs = head.probabilities(&dev.rows)?;
         let thresholds = tune_thresholds(&dev.gold, &probs);
         let f1 = macro_f1(&counts(&dev.gold, &predict(&probs, &thresholds)));
-        let report = EpochReport { epoch, loss, dev_macro_f1: f1 };
+        let report = EpochReport {
+            epoch,
+            loss,
+            dev_macro_f1: f1,
+        };
         on_epoch(&report);
         history.push(report);
 
@@ -119,7 +123,12 @@ pub fn fit(
     restore(&vars, &weights)?;
     let mut head = head;
     head.set_thresholds(thresholds);
-    Ok(Fitted { head, vars, history, best_dev_macro_f1: best_f1 })
+    Ok(Fitted {
+        head,
+        vars,
+        history,
+        best_dev_macro_f1: best_f1,
+    })
 }
 
 /// Seeded initial weights, plus the standardisation statistics of the training rows.
@@ -134,7 +143,10 @@ fn init_vars(
     let put = |name: &str, values: Vec<f32>, shape: &[usize]| -> Result<(), HeadError> {
         let tensor = Tensor::from_vec(values, shape, &Device::Cpu)?;
         let var = Var::from_tensor(&tensor)?;
-        vars.data().lock().map_err(|_| poisoned())?.insert(name.to_string(), var);
+        vars.data()
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(name.to_string(), var);
         Ok(())
     };
     put("input.mean", mean, &[width])?;
@@ -189,8 +201,10 @@ fn standardisation(rows: &[Vec<f32>], width: usize) -> (Vec<f32>, Vec<f32>) {
 /// The variables the optimiser updates: everything but the standardisation statistics.
 fn trainable(vars: &VarMap) -> Vec<Var> {
     let data = vars.data().lock().map(|d| d.clone()).unwrap_or_default();
-    let mut named: Vec<(String, Var)> =
-        data.into_iter().filter(|(name, _)| !name.starts_with("input.")).collect();
+    let mut named: Vec<(String, Var)> = data
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("input."))
+        .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named.into_iter().map(|(_, var)| var).collect()
 }
@@ -246,7 +260,11 @@ fn run_epoch(
 
 /// Binary cross-entropy on logits, positives weighted per label, in a numerically stable form:
 /// `w·y·softplus(−z) + (1−y)·softplus(z)`.
-pub fn weighted_bce(logits: &Tensor, y: &Tensor, pos_weight: &Tensor) -> candle_core::Result<Tensor> {
+pub fn weighted_bce(
+    logits: &Tensor,
+    y: &Tensor,
+    pos_weight: &Tensor,
+) -> candle_core::Result<Tensor> {
     let softplus = |z: &Tensor| -> candle_core::Result<Tensor> {
         z.relu()? + (z.abs()?.neg()?.exp()? + 1.0)?.log()?
     };
@@ -261,13 +279,19 @@ fn matrix(rows: &[Vec<f32>], width: usize) -> Result<Tensor, HeadError> {
 }
 
 fn targets(gold: &[[bool; 3]]) -> Result<Tensor, HeadError> {
-    let flat: Vec<f32> = gold.iter().flatten().map(|&b| f32::from(u8::from(b))).collect();
+    let flat: Vec<f32> = gold
+        .iter()
+        .flatten()
+        .map(|&b| f32::from(u8::from(b)))
+        .collect();
     Ok(Tensor::from_vec(flat, (gold.len(), 3), &Device::Cpu)?)
 }
 
 fn snapshot(vars: &VarMap) -> Result<HashMap<String, Tensor>, HeadError> {
     let data = vars.data().lock().map_err(|_| poisoned())?;
-    data.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?))).collect()
+    data.iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+        .collect()
 }
 
 fn restore(vars: &VarMap, saved: &HashMap<String, Tensor>) -> Result<(), HeadError> {

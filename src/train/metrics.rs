@@ -39,7 +39,12 @@ impl Counts {
         } else {
             2.0 * precision * recall / (precision + recall)
         };
-        LabelMetrics { precision, recall, f1, support: self.tp + self.fn_ }
+        LabelMetrics {
+            precision,
+            recall,
+            f1,
+            support: self.tp + self.fn_,
+        }
     }
 }
 
@@ -133,9 +138,30 @@ mod tests {
         let gold = [[T, F, F], [T, T, F], [T, F, F], [F, T, F], [F, F, F]];
         let pred = [[T, F, F], [T, T, F], [F, F, F], [F, F, T], [T, F, F]];
         let c = counts(&gold, &pred);
-        assert_eq!(c[0], Counts { tp: 2, fp: 1, fn_: 1 });
-        assert_eq!(c[1], Counts { tp: 1, fp: 0, fn_: 1 });
-        assert_eq!(c[2], Counts { tp: 0, fp: 1, fn_: 0 });
+        assert_eq!(
+            c[0],
+            Counts {
+                tp: 2,
+                fp: 1,
+                fn_: 1
+            }
+        );
+        assert_eq!(
+            c[1],
+            Counts {
+                tp: 1,
+                fp: 0,
+                fn_: 1
+            }
+        );
+        assert_eq!(
+            c[2],
+            Counts {
+                tp: 0,
+                fp: 1,
+                fn_: 0
+            }
+        );
         let m = c[1].metrics();
         assert!((m.precision - 1.0).abs() < 1e-12 && (m.recall - 0.5).abs() < 1e-12);
         assert!((macro_f1(&c) - (2.0 / 3.0 + 2.0 / 3.0) / 3.0).abs() < 1e-12);

@@ -128,7 +128,10 @@ pub fn train(
             dev_macro_f1: fitted.best_dev_macro_f1,
             epochs: fitted.history.len(),
         });
-        if best.as_ref().is_none_or(|b| fitted.best_dev_macro_f1 > b.best_dev_macro_f1) {
+        if best
+            .as_ref()
+            .is_none_or(|b| fitted.best_dev_macro_f1 > b.best_dev_macro_f1)
+        {
             best = Some(fitted);
         }
     }
@@ -141,7 +144,11 @@ pub fn train(
     let dev_examples = features::examples(&dev_data, &dev_vectors, config.input);
     let probs = split_by_conversation(&dev_data, best.head.probabilities(&dev_examples.rows)?);
     let dev_report = report(&dev_data, &probs, &config.thresholds);
-    Ok(TrainOutcome { candidates, dev_report, config })
+    Ok(TrainOutcome {
+        candidates,
+        dev_report,
+        config,
+    })
 }
 
 fn head_config(encoder: &Encoder, options: &TrainOptions, input: HeadInput) -> HeadConfig {

@@ -99,6 +99,7 @@ pub fn read_bytes(
         .format
         .or_else(|| Format::from_path(Path::new(source)))
         .unwrap_or_else(|| Format::sniff(&text));
+    tracing::debug!(source, %format, "reading transcript");
     let input = Input {
         file: source,
         text: &text,

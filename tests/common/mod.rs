@@ -32,8 +32,8 @@ pub enum Naming {
 
 pub const TINY_WORDS: &[&str] = &[
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "price", "budget", "pilot", "security", "boss", "cfo",
-    "approve", "great", "thanks", "we", "need", "to", "the", "a", "is", "too", "high", "run",
-    "it", "on", "our", "stack", "first", "ask", "my", "team", "hello", "ok",
+    "approve", "great", "thanks", "we", "need", "to", "the", "a", "is", "too", "high", "run", "it",
+    "on", "our", "stack", "first", "ask", "my", "team", "hello", "ok",
 ];
 
 /// Writes a 2-layer, hidden-16 BERT with random weights and a word-level tokenizer to `dir`.
@@ -63,7 +63,11 @@ fn tiny_config() -> String {
 }
 
 fn tiny_tokenizer() -> String {
-    let vocab: HashMap<&str, usize> = TINY_WORDS.iter().enumerate().map(|(i, w)| (*w, i)).collect();
+    let vocab: HashMap<&str, usize> = TINY_WORDS
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (*w, i))
+        .collect();
     serde_json::json!({
         "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
         "normalizer": {"type": "Lowercase"},
@@ -110,7 +114,9 @@ fn tiny_tensors(naming: Naming, seed: u64) -> HashMap<String, Tensor> {
         norms.push(format!("{p}.output.LayerNorm"));
     }
 
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut tensors = HashMap::new();
     for (name, shape) in shapes {
         let n: usize = shape.iter().product();
@@ -140,6 +146,8 @@ fn rename(name: &str, naming: Naming) -> String {
 
 /// A uniform value in [-1, 1) from a 64-bit LCG: deterministic weights without a rand crate.
 fn next_uniform(state: &mut u64) -> f32 {
-    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     ((*state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
 }
