@@ -44,7 +44,11 @@ fn lines(language: Language) -> Vec<&'static str> {
 }
 
 fn language() -> impl Strategy<Value = Language> {
-    prop_oneof![Just(Language::En), Just(Language::Zh), Just(Language::Mixed)]
+    prop_oneof![
+        Just(Language::En),
+        Just(Language::Zh),
+        Just(Language::Mixed)
+    ]
 }
 
 fn role() -> impl Strategy<Value = Role> {
@@ -52,7 +56,11 @@ fn role() -> impl Strategy<Value = Role> {
 }
 
 fn label() -> impl Strategy<Value = Label> {
-    prop_oneof![Just(Label::Price), Just(Label::Technical), Just(Label::DecisionChain)]
+    prop_oneof![
+        Just(Label::Price),
+        Just(Label::Technical),
+        Just(Label::DecisionChain)
+    ]
 }
 
 /// Model scores, now and then out of range or not a number.
@@ -96,11 +104,20 @@ fn conversation() -> impl Strategy<Value = Conversation> {
 fn case() -> impl Strategy<Value = (Conversation, LabelScores, Vec<Objection>)> {
     conversation().prop_flat_map(|c| {
         let n = c.turns.len();
-        let objection = (label(), score(), 0..n + 2).prop_map(move |(label, score, turn)| (label, score, turn));
-        let scores = (score(), score(), score())
-            .prop_map(|(price, technical, decision_chain)| LabelScores { price, technical, decision_chain });
+        let objection =
+            (label(), score(), 0..n + 2).prop_map(move |(label, score, turn)| (label, score, turn));
+        let scores = (score(), score(), score()).prop_map(|(price, technical, decision_chain)| {
+            LabelScores {
+                price,
+                technical,
+                decision_chain,
+            }
+        });
         (Just(c), scores, prop::collection::vec(objection, 0..5)).prop_map(|(c, scores, raw)| {
-            let objections = raw.into_iter().map(|(l, s, t)| make_objection(&c, l, s, t)).collect();
+            let objections = raw
+                .into_iter()
+                .map(|(l, s, t)| make_objection(&c, l, s, t))
+                .collect();
             (c, scores, objections)
         })
     })

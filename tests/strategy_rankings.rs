@@ -338,7 +338,7 @@ fn mixed_conversation_is_answered_in_chinese() {
         .why
         .starts_with("客户（Lily，第1轮）：“我们用的是Salesforce"));
     assert!(recs[0].talk_track.contains("对照Salesforce把方案梳理清楚"));
-    assert!(recs[0].steps[3].contains("约定在年底之前再碰一次，和IT部门确认方案"));
+    assert!(recs[0].steps[3].contains("年底之前再安排一次会，和IT部门确认方案"));
     assert!(recs[1].steps[1].contains("价格低于目前谈的金额"));
     assert_eq!(recs[2].evidence, [1]);
 }

@@ -1,20 +1,33 @@
 //! Cues: the concrete facts in a conversation that make a strategy fit and fill its slots.
 //!
-//! | cue | what counts | where |
-//! | --- | --- | --- |
-//! | `stakeholder` | a person or group who must weigh in: CFO, CEO, CTO, CIO, CISO, VP, finance, procurement, legal, the board, a committee, leadership, IT, the security team, headquarters, boss/manager; 领导, 老板, 上级, 王总 (surname + 总), 总经理, 财务, 采购, 法务, 信息部, IT部门, 安全团队, 总部, 集团, 董事会, 委员会, 管理层 | buyer turns |
-//! | `competitor` | a capitalised vendor name after "quote from", "compared to", "cheaper than", "switching from", "currently using", "we use", … or before "quoted", "offered", "is cheaper"; 用的是X, 现在用X, X那家, X的报价, 跟X比, 叫X的; or a well-known vendor ([`KNOWN_VENDORS`]) in a turn that talks about price or comparison. A name that is part of the buyer's stack and only follows "we use" is stack, not a competitor | buyer turns |
-//! | `stack` | a system of the buyer's stack from [`STACK`] (SAP, Salesforce, Oracle, AWS, Kubernetes, 金蝶, 用友, 钉钉, 飞书, 企业微信, 阿里云…) | buyer turns |
-//! | `amount` | money: `$40k`, `¥50万`, `120,000 dollars`, `30万元`, `五十万` | all turns |
-//! | `seats` | a seat or user count: `50 seats`, `200 users`, `30个账号`, `二十个坐席` | all turns |
-//! | `percent` | a share or discount: `15%`, `20 percent`, `百分之十`, `八折` | all turns |
-//! | `date` | Q1–Q4, next/this quarter, end of the quarter/month/year, next month/week/year, month names, weekdays after by/on/before, FY25; 年底, 年初, 下个月, 月底, 下周, 过完年, 下季度, 第三季度, 明年, 下半年, 3月底, 周五 | all turns |
-//! | `deadline` | a date right after "by", "before", "until", "no later than", "due" or right before 之前/以前/前/截止; or a word such as deadline, go-live, renewal, 截止, 上线, 到期, 最晚 in a buyer turn | all / buyer |
+//! - `stakeholder` (buyer turns): a person or group who must weigh in. CFO, CEO, CTO, CIO,
+//!   CISO, COO, VP, founder, finance, procurement, legal, the board, a committee, leadership, IT,
+//!   the security or compliance team, headquarters, boss/manager; 领导, 上级, 老板, 老总,
+//!   总经理, 王总 (surname + 总), 财务, 采购, 法务, 信息部, IT部门, 安全团队, 合规部, 总部,
+//!   集团, 董事会, 委员会, 管理层.
+//! - `competitor` (buyer turns): a capitalised vendor name after "quote from", "compared to",
+//!   "cheaper than", "switching from", "currently using", "we use", … or before "quoted",
+//!   "offered", "is cheaper"; 用的是X, 现在用X, X那家, X的报价, 跟X比, 一家叫X的; or a vendor
+//!   of [`KNOWN_VENDORS`] named in a turn about price or comparison. A [`STACK`] name that only
+//!   follows "we use" is stack, not a competitor.
+//! - `stack` (buyer turns): a system of the buyer's stack from [`STACK`] (SAP, Salesforce,
+//!   Oracle, AWS, Kubernetes, 金蝶, 用友, 钉钉, 飞书, 企业微信, 阿里云…).
+//! - `amount` (all turns): money, `$40k`, `¥50万`, `120,000 dollars`, `30万元`, `五十万`.
+//! - `seats` (all turns): a seat or user count, `50 seats`, `200 users`, `30个账号`, `二十个坐席`.
+//! - `percent` (all turns): a share or discount, `15%`, `20 percent`, `百分之十`, `八折`.
+//! - `date` (all turns): Q1–Q4, H1, FY25, next/this quarter, the end of the quarter/month/year,
+//!   next week/month/year, month names, weekdays after by/on/before; 年底, 年初, 下个月, 月底,
+//!   下周, 过完年, 下季度, 第三季度, 明年, 下半年, 3月底, 周五. Each has an English and a
+//!   Chinese wording (`end of March` ↔ `3月底`). Dates that are "after …" (过完年) are cues but
+//!   do not fill `{date}`, which texts use as "by {date}".
+//! - `deadline`: a date right after "by", "before", "until", "no later than", "due" or right
+//!   before 之前/以前/前/截止 (all turns); or deadline, go-live, renewal, cut-off, 截止, 上线,
+//!   到期, 最晚 in a buyer turn.
 //!
 //! The call's `stage` is the most advanced one any turn shows: `closing` (order form, purchase
 //! order, signed, 签约, 下单, 盖章), `negotiation` (discount, contract, terms, 折扣, 优惠, 合同),
-//! `proposal` (proposal, quote, pricing, 报价, 方案, or a seller turn naming an amount), `demo` (demo, trial, pilot, 演示, 试用);
-//! `discovery` when none shows.
+//! `proposal` (proposal, quote, pricing, 报价, 方案, or a seller turn naming an amount), `demo`
+//! (demo, trial, pilot, 演示, 试用); `discovery` when none shows.
 //!
 //! "Buyer turns" are every turn whose role is not `seller`, so that conversations with unknown
 //! roles still yield cues.
@@ -399,7 +412,10 @@ const STAKEHOLDERS: &[Term] = &[
     ),
     term(r"(?i)\bcommittee\b", "the committee", "决策委员会"),
     term(
-        r"(?i)\bleadership(?: team)?\b|\bexec(?:utive)? team\b|\b(?:senior|upper|top) management\b|\bmanagement team\b",
+        concat!(
+            r"(?i)\bleadership(?: team)?\b|\bexec(?:utive)? team\b",
+            r"|\b(?:senior|upper|top) management\b|\bmanagement team\b",
+        ),
         "the leadership team",
         "管理层",
     ),
@@ -745,9 +761,10 @@ const MONTHS: [&str; 12] = [
 
 /// An English month; `May` only after a preposition, since "May I…" is not a date.
 static EN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"\b(?:(?:the )?(end|beginning|start|middle) of |(early|mid|late)[- ])?(January|February|March|April|June|July|August|September|October|November|December|(?:in|by|until|before|of|early|mid|late) May)\b",
-    )
+    let months: Vec<&str> = MONTHS.iter().copied().filter(|m| *m != "May").collect();
+    let part = r"(?:(?:the )?(end|beginning|start|middle) of |(early|mid|late)[- ])?";
+    let may = "(?:in|by|until|before|of|early|mid|late) May";
+    compile(&format!(r"\b{part}({}|{may})\b", months.join("|")))
 });
 
 /// A Chinese month, `3月`, `十一月底`; `三个月` (three months) is a duration and does not match.
@@ -903,21 +920,44 @@ const NAME: &str = r"([A-Z][A-Za-z0-9&\-]*(?:\.(?:com|io|ai))?(?:\s[A-Z][A-Za-z0
 
 /// A Chinese vendor name is only trusted from [`KNOWN_VENDORS`] or cut out of a forward pattern.
 static COMPETITOR_STRONG: LazyLock<Regex> = LazyLock::new(|| {
-    compile(&format!(
-        r"(?i:quotes? from|quoted by|offer from|proposal from|pricing from|price from|bid from|compared (?:to|with)|versus|vs\.?|cheaper than|switch(?:ing|ed)? (?:from|to)|moving (?:off|to)|migrat(?:e|ing) (?:from|off)|replacing|evaluating|talking to)\s+(?:the\s+)?{NAME}"
-    ))
+    let before = [
+        "quotes? from",
+        "quoted by",
+        "offer from",
+        "proposal from",
+        "pricing from",
+        "price from",
+        "bid from",
+        "compared (?:to|with)",
+        "versus",
+        "vs\\.?",
+        "cheaper than",
+        "switch(?:ing|ed)? (?:from|to)",
+        "moving (?:off|to)",
+        "migrat(?:e|ing) (?:from|off)",
+        "replacing",
+        "evaluating",
+        "talking to",
+    ];
+    compile(&format!(r"(?i:{})\s+(?:the\s+)?{NAME}", before.join("|")))
 });
 
 static COMPETITOR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    compile(&format!(
-        r"\b{NAME}\s+(?i:quoted|offered|is offering|is cheaper|was cheaper|came in|charges|gave us)\b|{NAME}\s*(?:那家|那边|家的|的报价|报价|报的价|给的价|的价格|更便宜|便宜)"
-    ))
+    let en = "quoted|offered|is offering|is cheaper|was cheaper|came in|charges|gave us";
+    let zh = "那家|那边|家的|的报价|报价|报的价|给的价|的价格|更便宜|便宜";
+    compile(&format!(r"\b{NAME}\s+(?i:{en})\b|{NAME}\s*(?:{zh})"))
 });
 
 static INCUMBENT: LazyLock<Regex> = LazyLock::new(|| {
-    compile(&format!(
-        r"(?i:currently (?:using|on|with)|we(?:'re| are)? (?:currently |already )?(?:using|use|on)|we've been (?:using|on)|already (?:use|using)|we run|our (?:current )?(?:vendor|provider|tool|system) is)\s+{NAME}"
-    ))
+    let before = [
+        "currently (?:using|on|with)",
+        "we(?:'re| are)? (?:currently |already )?(?:using|use|on)",
+        "we've been (?:using|on)",
+        "already (?:use|using)",
+        "we run",
+        "our (?:current )?(?:vendor|provider|tool|system) is",
+    ];
+    compile(&format!(r"(?i:{})\s+{NAME}", before.join("|")))
 });
 
 static ZH_INCUMBENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -945,9 +985,11 @@ static VENDOR_NAMES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 });
 
 static PRICE_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?i:cheaper|quote|offer|pricing|price|alternative|compar|switch|competitor|versus|\bvs\b)|便宜|报价|优惠|对比|比较|价格|竞品|换成",
-    )
+    let en =
+        r"cheaper|quote|offer|pricing|price|alternative|compar|switch|competitor|versus|\bvs\b";
+    compile(&format!(
+        "(?i:{en})|便宜|报价|优惠|对比|比较|价格|竞品|换成"
+    ))
 });
 
 /// Words that a capitalised-name pattern catches but that never name a vendor.
@@ -963,47 +1005,49 @@ const NOT_ZH_NAMES: &[&str] = &[
 ];
 
 fn competitors(text: &str) -> Vec<Named> {
-    let mut found: Vec<String> = Vec::new();
-    let latin = COMPETITOR_STRONG
+    let mut found = latin_competitors(text);
+    found.extend(chinese_competitors(text));
+    if PRICE_CONTEXT.is_match(text) {
+        let named = VENDOR_NAMES.iter().filter(|(re, _)| re.is_match(text));
+        found.extend(named.map(|(_, name)| name.to_string()));
+    }
+    let vendors = found.into_iter().filter(|n| is_vendor_name(n));
+    vendors.map(|n| Named::same(&n)).collect()
+}
+
+/// Capitalised names around "quote from", "is cheaper", "we use" and the like.
+fn latin_competitors(text: &str) -> Vec<String> {
+    let around = COMPETITOR_STRONG
         .captures_iter(text)
         .chain(COMPETITOR_AFTER.captures_iter(text));
-    found.extend(
-        latin
-            .filter_map(|c| c.get(1).or_else(|| c.get(2)))
-            .map(|m| m.as_str().into()),
-    );
-    found.extend(
-        INCUMBENT
-            .captures_iter(text)
-            .filter_map(|c| c.get(1))
-            .filter_map(incumbent),
-    );
-    found.extend(
-        ZH_INCUMBENT
-            .captures_iter(text)
-            .filter_map(|c| c.get(1))
-            .filter_map(|m| zh_name(m.as_str()).filter(|n| !STACK.contains(&n.as_str()))),
-    );
+    let mut found: Vec<String> = around
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)))
+        .map(|m| m.as_str().into())
+        .collect();
+    let incumbents = INCUMBENT.captures_iter(text).filter_map(|c| c.get(1));
+    found.extend(incumbents.filter_map(incumbent));
+    found
+}
+
+/// Names after 用的是 / 叫…的, and known vendors before 那家, 报价, 便宜 or in 跟X比.
+fn chinese_competitors(text: &str) -> Vec<String> {
+    let used = ZH_INCUMBENT.captures_iter(text).filter_map(|c| c.get(1));
+    let mut found: Vec<String> = used
+        .filter_map(|m| zh_name(m.as_str()))
+        .filter(|n| !STACK.contains(&n.as_str()))
+        .collect();
     found.extend(
         ZH_NAMED
             .captures_iter(text)
             .filter_map(|c| zh_name(c.get(1)?.as_str())),
     );
+    let known = ZH_VENDOR_CONTEXT.captures_iter(text);
     found.extend(
-        ZH_VENDOR_CONTEXT
-            .captures_iter(text)
+        known
             .filter_map(|c| c.get(1).or_else(|| c.get(2)))
             .map(|m| m.as_str().into()),
     );
-    if PRICE_CONTEXT.is_match(text) {
-        let named = VENDOR_NAMES.iter().filter(|(re, _)| re.is_match(text));
-        found.extend(named.map(|(_, name)| name.to_string()));
-    }
     found
-        .into_iter()
-        .filter(|n| is_vendor_name(n))
-        .map(|n| Named::same(&n))
-        .collect()
 }
 
 /// A name after "we use": a competitor (the incumbent) unless it is part of the buyer's stack.

@@ -23,15 +23,15 @@
 //! | --- | --- |
 //! | `id` | unique id, letters, digits, `.`, `_`, `-` (e.g. `price.phase-the-spend`) |
 //! | `label` | `price`, `technical`, `decision_chain`, or `advance` (no objection found) |
-//! | `approach` | optional family name; the three picks prefer different families (default: the id) |
+//! | `approach` | optional family; the picks prefer different families (default: the id) |
 //! | `priority` | base priority, 0 to 1 (default 0.5) |
 //! | `title.en`, `title.zh` | short title |
 //! | `why.en`, `why.zh` | why it works |
 //! | `steps.en`, `steps.zh` | 2 to 5 concrete steps, as many in each language |
 //! | `talk_track.en`, `talk_track.zh` | what the seller can say |
 //! | `slots` | the slots its texts use |
-//! | `conditions.cues` | cues that make it fit: `stakeholder`, `competitor`, `stack`, `amount`, `seats`, `percent`, `date`, `deadline` |
-//! | `conditions.stage` | call stages it suits: `discovery`, `demo`, `proposal`, `negotiation`, `closing` |
+//! | `conditions.cues` | cues that make it fit (see [`cues`]) |
+//! | `conditions.stage` | call stages it suits (see [`Stage`]) |
 //! | `conditions.keywords.en`, `.zh` | words in the buyer's turns that point to it |
 //!
 //! Multi-line strings are joined line by line: with a space in English, with nothing in

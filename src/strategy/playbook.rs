@@ -288,7 +288,10 @@ pub enum PlaybookError {
         id: String,
     },
     /// A text uses a name between braces that is not a slot.
-    #[error("strategy `{id}`: field `{field}` uses unknown slot `{{{slot}}}` (known: {known})", known = slot_names())]
+    #[error(
+        "strategy `{id}`: field `{field}` uses unknown slot `{{{slot}}}` (known: {known})",
+        known = slot_names()
+    )]
     UnknownSlot {
         /// The strategy's id.
         id: String,
@@ -310,7 +313,10 @@ pub enum PlaybookError {
         slot: Slot,
     },
     /// Fewer than 2 or more than 5 steps.
-    #[error("strategy `{id}`: field `{field}` has {count} step{} (expected 2 to 5)", plural(*.count))]
+    #[error(
+        "strategy `{id}`: field `{field}` has {count} step{} (expected 2 to 5)",
+        plural(*.count)
+    )]
     StepCount {
         /// The strategy's id.
         id: String,
@@ -320,7 +326,10 @@ pub enum PlaybookError {
         count: usize,
     },
     /// The English and Chinese steps differ in number.
-    #[error("strategy `{id}`: fields `steps.en` and `steps.zh` have {en} and {zh} steps (they must match)")]
+    #[error(
+        "strategy `{id}`: fields `steps.en` and `steps.zh` have {en} and {zh} steps \
+         (they must match)"
+    )]
     StepMismatch {
         /// The strategy's id.
         id: String,
@@ -360,7 +369,10 @@ pub enum PlaybookError {
         problem: &'static str,
     },
     /// A complete playbook lacks strategies for a label.
-    #[error("playbook `{origin}` has {found} `{label}` strategies; a complete playbook needs at least {needed}")]
+    #[error(
+        "playbook `{origin}` has {found} `{label}` strategies; \
+         a complete playbook needs at least {needed}"
+    )]
     TooFew {
         /// The playbook.
         origin: String,
@@ -506,46 +518,51 @@ fn build(text: &str, origin: &str) -> Result<(Playbook, usize), Vec<PlaybookErro
 
 fn validate_file(raw: RawPlaybook, origin: &str) -> Result<PlaybookFile, Vec<PlaybookError>> {
     let mut errors = Vec::new();
-    let mode = match raw.mode.as_deref() {
+    let mode = validate_mode(raw.mode.as_deref(), &raw.disable, origin, &mut errors);
+    let fallbacks = validate_fallbacks(raw.fallback, &mut errors);
+    let strategies = validate_strategies(raw.strategy, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(PlaybookFile {
+        mode,
+        disable: raw.disable,
+        fallbacks,
+        strategies,
+    })
+}
+
+/// The file's mode (`extend` when absent), with `disable` checked against it.
+fn validate_mode(
+    raw: Option<&str>,
+    disable: &[String],
+    origin: &str,
+    errors: &mut Vec<PlaybookError>,
+) -> Mode {
+    let origin = origin.to_string();
+    let mode = match raw {
         None | Some("extend") => Mode::Extend,
         Some("replace") => Mode::Replace,
         Some(other) => {
             let mode = other.to_string();
             errors.push(PlaybookError::UnknownMode {
-                origin: origin.to_string(),
+                origin: origin.clone(),
                 mode,
             });
             Mode::Extend
         }
     };
-    match mode {
-        Mode::Replace if !raw.disable.is_empty() => {
-            errors.push(PlaybookError::DisableWithoutExtend {
-                origin: origin.to_string(),
-            });
-        }
-        Mode::Extend => {
-            let builtin = Playbook::builtin();
-            for id in raw.disable.iter().filter(|id| builtin.get(id).is_none()) {
-                let (origin, id) = (origin.to_string(), id.clone());
-                errors.push(PlaybookError::UnknownDisabled { origin, id });
-            }
-        }
-        Mode::Replace => {}
-    }
 
-    let fallbacks = validate_fallbacks(raw.fallback, &mut errors);
-    let strategies = validate_strategies(raw.strategy, &mut errors);
-    if errors.is_empty() {
-        Ok(PlaybookFile {
-            mode,
-            disable: raw.disable,
-            fallbacks,
-            strategies,
-        })
-    } else {
-        Err(errors)
+    if mode == Mode::Replace && !disable.is_empty() {
+        errors.push(PlaybookError::DisableWithoutExtend { origin });
+    } else if mode == Mode::Extend {
+        let builtin = Playbook::builtin();
+        for id in disable.iter().filter(|id| builtin.get(id).is_none()) {
+            let (origin, id) = (origin.clone(), id.clone());
+            errors.push(PlaybookError::UnknownDisabled { origin, id });
+        }
     }
+    mode
 }
 
 fn validate_fallbacks(
@@ -906,28 +923,7 @@ fn assemble(file: PlaybookFile, origin: &str) -> Result<Playbook, Vec<PlaybookEr
 
 /// What a playbook needs so that every conversation gets three strategies with no raw slot.
 fn completeness(playbook: &Playbook) -> Vec<PlaybookError> {
-    let mut errors = Vec::new();
-    let needs = Label::ALL
-        .map(|label| (StrategyLabel::Objection(label), 1))
-        .into_iter()
-        .chain([(StrategyLabel::Advance, MIN_ADVANCE)]);
-    for (label, needed) in needs {
-        let found = playbook
-            .strategies
-            .iter()
-            .filter(|s| s.label == label)
-            .count();
-        if found < needed {
-            let origin = playbook.origin.clone();
-            errors.push(PlaybookError::TooFew {
-                origin,
-                label,
-                found,
-                needed,
-            });
-        }
-    }
-
+    let mut errors = too_few(playbook);
     let used: BTreeSet<Slot> = playbook
         .strategies
         .iter()
@@ -937,13 +933,37 @@ fn completeness(playbook: &Playbook) -> Vec<PlaybookError> {
         .into_iter()
         .filter(|slot| !playbook.fallbacks.contains_key(slot))
     {
-        let field = format!("fallback.{slot}");
-        errors.push(PlaybookError::Fallback {
-            field,
-            problem: "is missing (a strategy uses it)",
-        });
+        let (field, problem) = (
+            format!("fallback.{slot}"),
+            "is missing (a strategy uses it)",
+        );
+        errors.push(PlaybookError::Fallback { field, problem });
     }
     errors
+}
+
+/// One error per label with fewer strategies than a complete playbook needs.
+fn too_few(playbook: &Playbook) -> Vec<PlaybookError> {
+    let objections = Label::ALL.map(|label| (StrategyLabel::Objection(label), 1));
+    let needs = objections
+        .into_iter()
+        .chain([(StrategyLabel::Advance, MIN_ADVANCE)]);
+    needs
+        .filter_map(|(label, needed)| {
+            let found = playbook
+                .strategies
+                .iter()
+                .filter(|s| s.label == label)
+                .count();
+            let origin = playbook.origin.clone();
+            (found < needed).then_some(PlaybookError::TooFew {
+                origin,
+                label,
+                found,
+                needed,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1012,6 +1032,28 @@ mod tests {
         assert!(Slot::ALL
             .iter()
             .all(|slot| playbook.fallback(*slot).is_some()));
+    }
+
+    #[test]
+    fn builtin_strategies_use_every_slot_they_declare() {
+        for s in Playbook::builtin().strategies() {
+            let texts = [&s.title, &s.why, &s.talk_track]
+                .into_iter()
+                .chain(&s.steps);
+            let used: BTreeSet<&str> = texts
+                .flat_map(|t| slot_refs(&t.en).chain(slot_refs(&t.zh)))
+                .collect();
+            let declared: BTreeSet<&str> = s.slots.iter().map(|slot| slot.as_str()).collect();
+            assert_eq!(used, declared, "{}", s.id);
+            assert!(STEPS.contains(&s.steps.len()), "{}", s.id);
+        }
+    }
+
+    #[test]
+    fn builtin_ids_name_their_label() {
+        for s in Playbook::builtin().strategies() {
+            assert!(s.id.starts_with(&format!("{}.", s.label)), "{}", s.id);
+        }
     }
 
     #[test]

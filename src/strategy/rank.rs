@@ -13,8 +13,9 @@
 //!   distinct keyword found only in another buyer turn); the focus is the objection quotes and
 //!   turns of its label, or for `advance` every buyer turn. `cues` = the mean over its cues of
 //!   1 when the cue is found in a focus turn (for `advance`: anywhere), 0.5 when found only
-//!   elsewhere, 0 when absent. `stage` = 1 when the call's stage is listed. A kind of condition the strategy
-//!   lacks adds nothing, so a specific strategy that matches beats a generic one.
+//!   elsewhere, 0 when absent. `stage` = 1 when the call's stage is listed. A kind of
+//!   condition the strategy lacks adds nothing, so a specific strategy that matches beats a
+//!   generic one.
 //! - `priority`: the playbook's base priority.
 //!
 //! **Order**: higher score, then higher priority, then id ascending. Deterministic.

@@ -259,36 +259,44 @@ fn objection_lead(first: &Objection, turns: &[usize], ctx: &RenderContext<'_>) -
         .map(ToString::to_string)
         .collect();
     let quote = first.quote.trim();
+    let said = if quote.is_empty() {
+        String::new()
+    } else {
+        quoted(quote, ctx.lang)
+    };
     match ctx.lang {
-        Lang::En => {
-            let who = speaker.map(|s| format!("{s}, ")).unwrap_or_default();
-            let said = if quote.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", quoted(quote, Lang::En))
-            };
-            let also = match others.len() {
-                0 => String::new(),
-                1 => format!(" (also turn {})", others[0]),
-                _ => format!(" (also turns {})", others.join(", ")),
-            };
-            format!("Buyer ({who}turn {}){said}{also} — ", first.turn)
-        }
-        Lang::Zh => {
-            let who = speaker.map(|s| format!("{s}，")).unwrap_or_default();
-            let said = if quote.is_empty() {
-                String::new()
-            } else {
-                format!("：{}", quoted(quote, Lang::Zh))
-            };
-            let also = if others.is_empty() {
-                String::new()
-            } else {
-                format!("（另见第{}轮）", others.join("、"))
-            };
-            format!("客户（{who}第{}轮）{said}{also}——", first.turn)
-        }
+        Lang::En => english_lead(speaker, first.turn, &said, &others),
+        Lang::Zh => chinese_lead(speaker, first.turn, &said, &others),
     }
+}
+
+fn english_lead(speaker: Option<String>, turn: usize, said: &str, others: &[String]) -> String {
+    let who = speaker.map(|s| format!("{s}, ")).unwrap_or_default();
+    let said = if said.is_empty() {
+        String::new()
+    } else {
+        format!(": {said}")
+    };
+    let also = match others {
+        [] => String::new(),
+        [one] => format!(" (also turn {one})"),
+        many => format!(" (also turns {})", many.join(", ")),
+    };
+    format!("Buyer ({who}turn {turn}){said}{also} — ")
+}
+
+fn chinese_lead(speaker: Option<String>, turn: usize, said: &str, others: &[String]) -> String {
+    let who = speaker.map(|s| format!("{s}，")).unwrap_or_default();
+    let said = if said.is_empty() {
+        String::new()
+    } else {
+        format!("：{said}")
+    };
+    let also = match others {
+        [] => String::new(),
+        many => format!("（另见第{}轮）", many.join("、")),
+    };
+    format!("客户（{who}第{turn}轮）{said}{also}——")
 }
 
 /// Says that no objection was found and, when a buyer turn points to the strategy, cites it.

@@ -73,6 +73,9 @@ pub struct Fitted {
     pub best_dev_macro_f1: f64,
 }
 
+/// The best epoch so far: dev macro-F1, weights, tuned thresholds.
+type Best = (f64, HashMap<String, Tensor>, HashMap<Label, f32>);
+
 /// Trains a head on `train`, keeping the epoch with the best macro-F1 on `dev`.
 pub fn fit(
     config: HeadConfig,
@@ -92,7 +95,7 @@ pub fn fit(
     let weights = balance_weights(&train.gold);
     let mut optimiser = AdamW::new(trainable(&vars), adamw(options))?;
 
-    let mut best: Option<(f64, HashMap<String, Tensor>, HashMap<Label, f32>)> = None;
+    let mut best: Option<Best> = None;
     let mut history = Vec::new();
     let mut since_best = 0;
     for epoch in 1..=options.epochs {

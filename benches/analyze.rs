@@ -1,0 +1,279 @@
+//! End-to-end analysis throughput: 200 generated conversations (about 20 buyer turns each,
+//! half English, half Chinese) read from plain `Speaker: text` files and analysed in chunks of
+//! 32 files, as `demur analyze` does; then the same buyer turns through the encoder alone, in
+//! the same chunks, so the ratio says what reading, context turns, the head and the strategies
+//! cost on top of encoding.
+//!
+//! Run with `cargo bench --bench analyze` after `models/setup.sh`. Environment:
+//! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 3),
+//! `DEMUR_BENCH_HEAD_INPUT` (`turn` or `turn_and_context`: the input of the stand-in head used
+//! when no trained head is installed; default `turn_and_context`). The corpus stays in
+//! `target/tmp/demur-bench/corpus` for `benches/memory.sh`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+use candle_nn::{VarBuilder, VarMap};
+use common::median;
+use demur::analyzer::default_head;
+use demur::classify::{needed_turns, scored_turns, Head, HeadConfig, HeadInput};
+use demur::transcript::{read_file, ReadOptions};
+use demur::{Analyzer, AnalyzerOptions, Conversation, Label};
+use rayon::prelude::*;
+
+/// Files read and analysed together, as in `demur analyze`.
+const FILES_PER_CHUNK: usize = 32;
+
+/// Buyer turns per generated conversation.
+const BUYER_TURNS: usize = 20;
+
+/// The encoder id the default head is trained for.
+const ENCODER_ID: &str = "intfloat/multilingual-e5-small";
+
+/// One timed pass over the corpus.
+struct Pass {
+    seconds: f64,
+    conversations: usize,
+    buyer_turns: usize,
+    encoded_turns: usize,
+}
+
+fn main() {
+    // `cargo test --benches` runs every bench once with `--test`; that is not a measurement.
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let model = common::model_dir();
+    if !Path::new(&model).join("model.safetensors").is_file() {
+        eprintln!("analyze bench skipped: no model at {model} (run models/setup.sh)");
+        return;
+    }
+    if let Err(e) = run(model) {
+        eprintln!("analyze bench failed: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
+    let conversations = env_number("DEMUR_BENCH_CONVERSATIONS", 200);
+    let rounds = env_number("DEMUR_BENCH_ROUNDS", 3).max(1);
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demur-bench");
+    let corpus = work.join("corpus");
+    if corpus.exists() {
+        std::fs::remove_dir_all(&corpus)?;
+    }
+    let files = common::write_corpus(&corpus, conversations, BUYER_TURNS)?;
+    let head = head_dir(&work)?;
+
+    let start = Instant::now();
+    let analyzer = Analyzer::new(&AnalyzerOptions {
+        model: Some(model),
+        head: Some(head.clone()),
+        ..Default::default()
+    })?;
+    let load = start.elapsed().as_secs_f64();
+    let input = analyzer.classifier().head().config().input;
+    println!(
+        "corpus: {} files in {}; head: {} (input {input:?}); threads: {}; analyzer load {:.2} s",
+        files.len(),
+        corpus.display(),
+        head.display(),
+        candle_core::utils::get_num_threads(),
+        load
+    );
+
+    // One untimed chunk warms caches and the thread pool.
+    analyze_pass(&analyzer, &files[..files.len().min(FILES_PER_CHUNK)])?;
+
+    let mut analysed = Vec::new();
+    let mut encoded = Vec::new();
+    for round in 1..=rounds {
+        let a = analyze_pass(&analyzer, &files)?;
+        let e = encode_pass(&analyzer, &files)?;
+        println!(
+            "round {round}: analyze {:.1} s, encoder only {:.1} s, ratio {:.3}",
+            a.seconds,
+            e.seconds,
+            e.seconds / a.seconds
+        );
+        analysed.push(a);
+        encoded.push(e);
+    }
+    report(&analysed, &encoded, input, load, &work)
+}
+
+/// The installed head, or a stand-in with untrained weights in `work/head` (scores are
+/// meaningless; the work done is the same as with a trained head of that shape).
+fn head_dir(work: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let installed = default_head();
+    if installed.join("head.json").is_file() {
+        return Ok(installed);
+    }
+    let input = match std::env::var("DEMUR_BENCH_HEAD_INPUT").as_deref() {
+        Ok("turn") => HeadInput::Turn,
+        _ => HeadInput::TurnAndContext,
+    };
+    let config = HeadConfig {
+        name: "bench-stand-in".into(),
+        version: "0".into(),
+        labels: Label::ALL.to_vec(),
+        thresholds: HashMap::new(),
+        encoder: ENCODER_ID.into(),
+        hidden_size: 384,
+        max_length: 512,
+        input,
+        hidden_layer: 256,
+    };
+    let vars = VarMap::new();
+    let head = Head::build(
+        config,
+        VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu),
+    )?;
+    let dir = work.join("head");
+    head.save(&vars, &dir)?;
+    eprintln!(
+        "no trained head at {}: using an untrained stand-in",
+        installed.display()
+    );
+    Ok(dir)
+}
+
+/// Reads the files in parallel chunks and analyses each chunk in one batch, serialising the
+/// results as JSON Lines would.
+fn analyze_pass(
+    analyzer: &Analyzer,
+    files: &[PathBuf],
+) -> Result<Pass, Box<dyn std::error::Error>> {
+    let input = analyzer.classifier().head().config().input;
+    let mut pass = Pass::empty();
+    let start = Instant::now();
+    for chunk in files.chunks(FILES_PER_CHUNK) {
+        let conversations = read_chunk(chunk)?;
+        let refs: Vec<&Conversation> = conversations.iter().collect();
+        for analysis in analyzer.analyze_batch(&refs)? {
+            black_box(serde_json::to_string(&analysis)?);
+        }
+        for c in &conversations {
+            let scored = scored_turns(c);
+            pass.encoded_turns += needed_turns(c, &scored, input).len();
+            pass.buyer_turns += scored.len();
+        }
+        pass.conversations += conversations.len();
+    }
+    pass.seconds = start.elapsed().as_secs_f64();
+    Ok(pass)
+}
+
+/// Encodes only the buyer turns of each chunk (read beforehand, untimed).
+fn encode_pass(analyzer: &Analyzer, files: &[PathBuf]) -> Result<Pass, Box<dyn std::error::Error>> {
+    let mut chunks = Vec::new();
+    for chunk in files.chunks(FILES_PER_CHUNK) {
+        chunks.push(read_chunk(chunk)?);
+    }
+    let encoder = analyzer.classifier().encoder();
+
+    let mut pass = Pass::empty();
+    let start = Instant::now();
+    for conversations in &chunks {
+        let texts: Vec<&str> = conversations
+            .iter()
+            .flat_map(|c| {
+                scored_turns(c)
+                    .into_iter()
+                    .map(|t| c.turns[t].text.as_str())
+            })
+            .collect();
+        black_box(encoder.embed(&texts)?);
+        pass.conversations += conversations.len();
+        pass.buyer_turns += texts.len();
+        pass.encoded_turns += texts.len();
+    }
+    pass.seconds = start.elapsed().as_secs_f64();
+    Ok(pass)
+}
+
+fn read_chunk(chunk: &[PathBuf]) -> Result<Vec<Conversation>, Box<dyn std::error::Error>> {
+    let options = ReadOptions::default();
+    let results: Vec<_> = chunk.par_iter().map(|f| read_file(f, &options)).collect();
+    let mut conversations = Vec::new();
+    for result in results.into_iter().flatten() {
+        conversations.push(result?);
+    }
+    Ok(conversations)
+}
+
+impl Pass {
+    fn empty() -> Pass {
+        Pass {
+            seconds: 0.0,
+            conversations: 0,
+            buyer_turns: 0,
+            encoded_turns: 0,
+        }
+    }
+}
+
+/// Prints medians over the rounds and writes them as JSON.
+fn report(
+    analysed: &[Pass],
+    encoded: &[Pass],
+    input: HeadInput,
+    load: f64,
+    work: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let med = |passes: &[Pass], f: &dyn Fn(&Pass) -> f64| {
+        median(&mut passes.iter().map(f).collect::<Vec<_>>())
+    };
+    let conv_rate = med(analysed, &|p| p.conversations as f64 / p.seconds);
+    let turn_rate = med(analysed, &|p| p.buyer_turns as f64 / p.seconds);
+    let encoder_rate = med(encoded, &|p| p.buyer_turns as f64 / p.seconds);
+    let ratios: Vec<f64> = analysed
+        .iter()
+        .zip(encoded)
+        .map(|(a, e)| e.seconds / a.seconds)
+        .collect();
+    let ratio = median(&mut ratios.clone());
+    let first = &analysed[0];
+
+    println!(
+        "{} conversations, {} buyer turns, {} turns encoded per analysis pass",
+        first.conversations, first.buyer_turns, first.encoded_turns
+    );
+    println!(
+        "analyze (median of {}): {conv_rate:.2} conversations/s, {turn_rate:.1} buyer turns/s",
+        analysed.len()
+    );
+    println!("encoder only, same buyer turns: {encoder_rate:.1} buyer turns/s");
+    println!("end-to-end / encoder-only throughput: {ratio:.3}");
+
+    let summary = serde_json::json!({
+        "threads": candle_core::utils::get_num_threads(),
+        "head_input": input,
+        "analyzer_load_s": load,
+        "conversations": first.conversations,
+        "buyer_turns": first.buyer_turns,
+        "encoded_turns_per_analysis": first.encoded_turns,
+        "analyze_s": analysed.iter().map(|p| p.seconds).collect::<Vec<_>>(),
+        "encoder_only_s": encoded.iter().map(|p| p.seconds).collect::<Vec<_>>(),
+        "conversations_per_s": conv_rate,
+        "buyer_turns_per_s": turn_rate,
+        "encoder_only_buyer_turns_per_s": encoder_rate,
+        "ratio_to_encoder_only": ratio,
+    });
+    let path = work.join("analyze.json");
+    std::fs::write(&path, format!("{summary:#}\n"))?;
+    println!("summary written to {}", path.display());
+    Ok(())
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

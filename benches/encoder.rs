@@ -1,0 +1,314 @@
+//! Encoder throughput: `Encoder::embed` on English and Chinese buyer turns at batch sizes 1, 8
+//! and 32, the whole shared turn set in length-sorted batches (what the PyTorch reference in
+//! `benches/reference/` runs), model load time, and an f32 matmul ceiling at the encoder's
+//! feed-forward shapes.
+//!
+//! Run with `cargo bench --bench encoder` after `models/setup.sh`. Criterion reports tokens/s;
+//! a summary with turns/s, tokens/s, GFLOP/s and the fraction of the matmul ceiling follows
+//! on stdout and is written to `target/tmp/demur-bench/encoder.json`.
+
+mod common;
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use candle_core::{Device, Tensor};
+use common::{median, Lang};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use demur::encoder::{Encoder, EncoderOptions};
+
+/// Turns per measured workload at batch sizes 1, 8 and 32.
+const WORKLOAD_TURNS: usize = 32;
+
+/// Batch sizes measured.
+const BATCH_SIZES: [usize; 3] = [1, 8, 32];
+
+/// `<s>` and `</s>`: the special tokens around every window, which `tokenize` leaves out.
+const SPECIAL_TOKENS: usize = 2;
+
+/// Shape of multilingual-e5-small's transformer.
+const LAYERS: f64 = 12.0;
+const HIDDEN: f64 = 384.0;
+const FEED_FORWARD: f64 = 1536.0;
+
+/// Rows of the ceiling matmul: a full batch of 32 windows of 48 tokens.
+const CEILING_ROWS: usize = 32 * 48;
+
+/// One measured workload and its per-iteration timings.
+struct Measured {
+    name: String,
+    turns: usize,
+    tokens: usize,
+    flops: f64,
+    samples: RefCell<Vec<f64>>,
+}
+
+impl Measured {
+    fn new(name: String, lengths: &[usize]) -> Measured {
+        Measured {
+            name,
+            turns: lengths.len(),
+            tokens: lengths.iter().sum(),
+            flops: lengths.iter().map(|&l| flops_per_token(l) * l as f64).sum(),
+            samples: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs `routine` `iters` times, records the time per iteration and returns the total.
+    fn time(&self, iters: u64, mut routine: impl FnMut()) -> Duration {
+        let start = Instant::now();
+        for _ in 0..iters {
+            routine();
+        }
+        let elapsed = start.elapsed();
+        let per_iter = elapsed.as_secs_f64() / iters.max(1) as f64;
+        self.samples.borrow_mut().push(per_iter);
+        elapsed
+    }
+
+    /// Median seconds per iteration over the last `n` samples (criterion's measurement; the
+    /// earlier ones are its warm-up).
+    fn median_seconds(&self, n: usize) -> f64 {
+        let samples = self.samples.borrow();
+        let mut last: Vec<f64> = samples[samples.len().saturating_sub(n)..].to_vec();
+        median(&mut last)
+    }
+}
+
+/// Useful FLOPs per token of a window of `len` tokens: the linear layers (Q, K, V, output,
+/// and the two feed-forward matrices) plus the attention products QKᵀ and AV.
+fn flops_per_token(len: usize) -> f64 {
+    let linear = 4.0 * HIDDEN * HIDDEN + 2.0 * HIDDEN * FEED_FORWARD;
+    let attention = 2.0 * len as f64 * HIDDEN;
+    LAYERS * 2.0 * (linear + attention)
+}
+
+fn main() {
+    let model = common::model_dir();
+    if !Path::new(&model).join("model.safetensors").is_file() {
+        eprintln!("encoder bench skipped: no model at {model} (run models/setup.sh)");
+        return;
+    }
+    check_turns_json();
+
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8))
+        .configure_from_args();
+    let options = EncoderOptions::default();
+    let encoder = match Encoder::load(&model, &options) {
+        Ok(encoder) => encoder,
+        Err(e) => {
+            eprintln!("encoder bench: cannot load {model}: {e}");
+            std::process::exit(2);
+        }
+    };
+
+    let samples = 10;
+    let mut results = vec![bench_load(&mut criterion, &model, &options)];
+    for lang in Lang::ALL {
+        results.extend(bench_embed(&mut criterion, &encoder, lang));
+    }
+    let ceiling = bench_ceiling(&mut criterion);
+    criterion.final_summary();
+
+    report(&results, &ceiling, samples);
+}
+
+/// Fails loudly when `benches/reference/turns.json` no longer matches the generator; writes
+/// it when it is missing.
+fn check_turns_json() {
+    let path = common::turns_json_path();
+    let fresh = common::turns_json();
+    match std::fs::read_to_string(&path) {
+        Ok(stored) if stored == fresh => {}
+        Ok(_) => eprintln!(
+            "warning: {} differs from the generator in benches/common; \
+             delete it and rerun to regenerate",
+            path.display()
+        ),
+        Err(_) => match std::fs::write(&path, fresh) {
+            Ok(()) => eprintln!("wrote {}", path.display()),
+            Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+        },
+    }
+}
+
+/// Window lengths (special tokens included) of some texts.
+fn lengths(encoder: &Encoder, texts: &[String]) -> Vec<usize> {
+    texts
+        .iter()
+        .map(|t| encoder.tokenize(t).map_or(0, |ids| ids.len()) + SPECIAL_TOKENS)
+        .collect()
+}
+
+fn bench_load(criterion: &mut Criterion, model: &str, options: &EncoderOptions) -> Measured {
+    let measured = Measured::new("load".into(), &[]);
+    let mut group = criterion.benchmark_group("load");
+    group.sampling_mode(SamplingMode::Flat);
+    group.bench_function("encoder", |b| {
+        b.iter_custom(|iters| {
+            measured.time(iters, || {
+                black_box(Encoder::load(model, options).ok());
+            })
+        })
+    });
+    group.finish();
+    measured
+}
+
+fn bench_embed(criterion: &mut Criterion, encoder: &Encoder, lang: Lang) -> Vec<Measured> {
+    let set = common::turn_set(lang);
+    let mut group = criterion.benchmark_group(format!("embed/{}", lang.code()));
+    group.sampling_mode(SamplingMode::Flat);
+    let mut out = Vec::new();
+
+    // The same 32 turns, embedded in calls of 1, 8 or 32 turns.
+    let workload = &set[..WORKLOAD_TURNS];
+    let workload_lengths = lengths(encoder, workload);
+    let texts: Vec<&str> = workload.iter().map(String::as_str).collect();
+    for batch in BATCH_SIZES {
+        let measured = Measured::new(format!("{}/batch-{batch}", lang.code()), &workload_lengths);
+        group.throughput(Throughput::Elements(measured.tokens as u64));
+        group.bench_function(BenchmarkId::new("batch", batch), |b| {
+            b.iter_custom(|iters| {
+                measured.time(iters, || {
+                    for call in texts.chunks(batch) {
+                        black_box(encoder.embed(call).ok());
+                    }
+                })
+            })
+        });
+        out.push(measured);
+    }
+
+    // The whole set in one call: the encoder sorts by length and batches 32 at a time.
+    let all: Vec<&str> = set.iter().map(String::as_str).collect();
+    let measured = Measured::new(
+        format!("{}/sorted-{}", lang.code(), set.len()),
+        &lengths(encoder, &set),
+    );
+    group.throughput(Throughput::Elements(measured.tokens as u64));
+    group.bench_function(BenchmarkId::new("sorted", set.len()), |b| {
+        b.iter_custom(|iters| {
+            measured.time(iters, || {
+                black_box(encoder.embed(&all).ok());
+            })
+        })
+    });
+    out.push(measured);
+    group.finish();
+    out
+}
+
+/// f32 matmul throughput (GFLOP/s) at the feed-forward shapes, weights transposed as in
+/// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384).
+fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
+    let mut group = criterion.benchmark_group("matmul");
+    group.sampling_mode(SamplingMode::Flat);
+    let (h, ff) = (HIDDEN as usize, FEED_FORWARD as usize);
+    let mut out = Vec::new();
+    for (name, inner, outer) in [("up", h, ff), ("down", ff, h)] {
+        let Ok((x, w)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
+            eprintln!("matmul ceiling: cannot build operands");
+            continue;
+        };
+        let flops = 2.0 * (CEILING_ROWS * inner * outer) as f64;
+        let measured = Measured::new(name.into(), &[]);
+        group.throughput(Throughput::Elements(flops as u64));
+        group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
+            b.iter_custom(|iters| {
+                measured.time(iters, || {
+                    black_box(x.matmul(&w).ok());
+                })
+            })
+        });
+        out.push((name.to_string(), flops / measured.median_seconds(10) / 1e9));
+    }
+    group.finish();
+    out
+}
+
+/// A random input and a transposed random weight, as `Linear` multiplies them.
+fn ceiling_operands(
+    rows: usize,
+    inner: usize,
+    outer: usize,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let x = Tensor::randn(0f32, 1.0, (rows, inner), &Device::Cpu)?;
+    let w = Tensor::randn(0f32, 1.0, (outer, inner), &Device::Cpu)?;
+    Ok((x, w.t()?))
+}
+
+/// Prints the summary and writes it as JSON.
+fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
+    let best_ceiling = ceiling.iter().map(|(_, g)| *g).fold(0.0, f64::max);
+    println!();
+    println!(
+        "threads: {}   matmul ceiling: {}",
+        candle_core::utils::get_num_threads(),
+        ceiling
+            .iter()
+            .map(|(n, g)| format!("{n} {g:.1} GFLOP/s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>11} {:>9} {:>9}",
+        "workload", "median ms", "turns/s", "tokens/s", "GFLOP/s", "ceiling"
+    );
+
+    let mut rows = Vec::new();
+    for m in results {
+        let seconds = m.median_seconds(samples);
+        if !seconds.is_finite() {
+            continue;
+        }
+        if m.turns == 0 {
+            println!("{:<16} {:>10.1}", m.name, seconds * 1e3);
+            rows.push(serde_json::json!({ "workload": m.name, "median_s": seconds }));
+            continue;
+        }
+        let gflops = m.flops / seconds / 1e9;
+        println!(
+            "{:<16} {:>10.1} {:>10.1} {:>11.0} {:>9.1} {:>8.1}%",
+            m.name,
+            seconds * 1e3,
+            m.turns as f64 / seconds,
+            m.tokens as f64 / seconds,
+            gflops,
+            100.0 * gflops / best_ceiling
+        );
+        rows.push(serde_json::json!({
+            "workload": m.name,
+            "turns": m.turns,
+            "tokens": m.tokens,
+            "median_s": seconds,
+            "turns_per_s": m.turns as f64 / seconds,
+            "tokens_per_s": m.tokens as f64 / seconds,
+            "gflops": gflops,
+            "ceiling_fraction": gflops / best_ceiling,
+        }));
+    }
+
+    let ceiling: serde_json::Map<String, serde_json::Value> = ceiling
+        .iter()
+        .map(|(name, gflops)| (name.clone(), (*gflops).into()))
+        .collect();
+    let summary = serde_json::json!({
+        "threads": candle_core::utils::get_num_threads(),
+        "ceiling_gflops": ceiling,
+        "results": rows,
+    });
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demur-bench");
+    let path = dir.join("encoder.json");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, format!("{summary:#}\n")));
+    match written {
+        Ok(()) => println!("summary written to {}", path.display()),
+        Err(e) => eprintln!("warning: cannot write {}: {e}", path.display()),
+    }
+}
