@@ -213,11 +213,28 @@ impl Head {
 
     /// Raw scores (before the sigmoid), `[rows, 3]`.
     pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        self.logits_masked(features, None, None)
+    }
+
+    /// Raw scores with dropout masks (already scaled by 1 / keep rate) multiplied into the
+    /// standardised input and the hidden layer: the training path. Masks come from the caller
+    /// so that a seeded generator makes training reproducible.
+    pub fn logits_masked(
+        &self,
+        features: &Tensor,
+        input_mask: Option<&Tensor>,
+        hidden_mask: Option<&Tensor>,
+    ) -> candle_core::Result<Tensor> {
+        let apply = |x: Tensor, mask: Option<&Tensor>| match mask {
+            Some(m) => x.mul(m),
+            None => Ok(x),
+        };
         let x = features
             .broadcast_sub(&self.mean)?
             .broadcast_mul(&self.scale)?;
+        let x = apply(x, input_mask)?;
         let x = match &self.hidden {
-            Some(layer) => layer.forward(&x)?.gelu_erf()?,
+            Some(layer) => apply(layer.forward(&x)?.gelu_erf()?, hidden_mask)?,
             None => x,
         };
         self.output.forward(&x)

@@ -11,6 +11,7 @@ mod progress;
 mod read;
 mod train;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -107,7 +108,7 @@ fn init_logging(verbose: bool, quiet: bool) {
         "warn,demur=info"
     };
     let filter = EnvFilter::try_from_env("DEMUR_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let ansi = std::env::var_os("NO_COLOR").is_none();
+    let ansi = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -54,6 +54,12 @@ pub struct TrainArgs {
     /// AdamW learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Dropout rate on the head's input and hidden layer while training.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
+    /// AdamW weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    weight_decay: f64,
     /// Seed: the same seed and data give the same head.
     #[arg(long, default_value_t = 17)]
     seed: u64,
@@ -91,6 +97,8 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             patience: args.patience,
             learning_rate: args.lr,
             seed: args.seed,
+            dropout: args.dropout,
+            weight_decay: args.weight_decay,
             ..FitOptions::default()
         },
         cache: if args.no_cache {

@@ -35,6 +35,8 @@ pub struct FitOptions {
     pub batch_size: usize,
     /// Seed for initial weights and shuffling.
     pub seed: u64,
+    /// Dropout rate on the head's input and hidden layer while training.
+    pub dropout: f32,
 }
 
 impl Default for FitOptions {
@@ -46,6 +48,7 @@ impl Default for FitOptions {
             weight_decay: 1e-2,
             batch_size: 64,
             seed: 17,
+            dropout: 0.0,
         }
     }
 }
@@ -253,12 +256,38 @@ fn run_epoch(
         let index = Tensor::new(chunk, x.device())?;
         let xb = x.index_select(&index, 0)?;
         let yb = y.index_select(&index, 0)?;
-        let loss = weighted_bce(&head.logits(&xb)?, &yb, &pos_weight)?;
+        let width = xb.dim(1)?;
+        let hidden = head.config().hidden_layer;
+        let input_mask = dropout_mask(rng, chunk.len(), width, options.dropout)?;
+        let hidden_mask = dropout_mask(rng, chunk.len(), hidden, options.dropout)?;
+        let logits = head.logits_masked(&xb, input_mask.as_ref(), hidden_mask.as_ref())?;
+        let loss = weighted_bce(&logits, &yb, &pos_weight)?;
         optimiser.backward_step(&loss)?;
         total += f64::from(loss.to_scalar::<f32>()?);
         batches += 1;
     }
     Ok(total / f64::from(batches.max(1)))
+}
+
+/// A `[rows, width]` mask of zeros and `1 / (1 − p)`, or none when there is nothing to drop.
+fn dropout_mask(
+    rng: &mut SplitMix,
+    rows: usize,
+    width: usize,
+    p: f32,
+) -> candle_core::Result<Option<Tensor>> {
+    if p <= 0.0 || width == 0 {
+        return Ok(None);
+    }
+    let keep = 1.0 / (1.0 - p);
+    let values = (0..rows * width).map(|_| {
+        if (rng.uniform() + 1.0) / 2.0 < p {
+            0.0
+        } else {
+            keep
+        }
+    });
+    Tensor::from_vec(values.collect(), (rows, width), &Device::Cpu).map(Some)
 }
 
 /// Binary cross-entropy on logits, positives weighted per label, in a numerically stable form:
