@@ -50,6 +50,7 @@ fn options(dir: &std::path::Path) -> TrainOptions {
         out: dir.join("head"),
         input: InputChoice::Only(HeadInput::Turn),
         hidden_layer: 0,
+        members: 1,
         fit: FitOptions {
             epochs: 40,
             patience: 40,

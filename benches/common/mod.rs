@@ -158,7 +158,7 @@ impl Lang {
 }
 
 /// Turns per language in the shared set (`turns.json`).
-pub const TURNS_PER_LANG: usize = 96;
+pub const TURNS_PER_LANG: usize = 64;
 
 /// Shortest and longest buyer turn, in English words.
 const MIN_WORDS: usize = 5;
@@ -166,12 +166,12 @@ const MAX_WORDS: usize = 60;
 
 /// Chinese characters per English word that give similar token counts with the e5 tokenizer
 /// (checked in `benches/README.md`).
-const HAN_PER_WORD: f64 = 1.6;
+const HAN_PER_WORD: f64 = 2.0;
 
 /// The `index`-th buyer turn of a language; the same index gives the same text every run.
 ///
 /// Target lengths cycle through 5–60 words in a scrambled order; sentences are appended in a
-/// fixed stride through the list until the target is reached.
+/// fixed stride through the list until the target is reached, then the text is cut to it.
 pub fn buyer_turn(lang: Lang, index: usize) -> String {
     let target = MIN_WORDS + (index * 37 + index / 7) % (MAX_WORDS - MIN_WORDS + 1);
     let sentences = lang.buyer();
@@ -184,7 +184,8 @@ pub fn buyer_turn(lang: Lang, index: usize) -> String {
         text.push_str(sentences[at]);
         at = (at + 11) % sentences.len();
     }
-    trim_to(lang, &text, MAX_WORDS)
+    // Cut to the target: transcribed turns often stop mid-sentence anyway.
+    trim_to(lang, &text, target)
 }
 
 /// The `index`-th seller line of a language.

@@ -51,6 +51,13 @@ pub struct HeadConfig {
     pub input: HeadInput,
     /// Width of the hidden layer; 0 for a plain logistic head.
     pub hidden_layer: usize,
+    /// Independently initialised members whose probabilities are averaged (1: a single head).
+    #[serde(default = "one")]
+    pub members: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Errors loading or applying a head.
@@ -96,8 +103,22 @@ pub struct Head {
     config: HeadConfig,
     mean: Tensor,
     scale: Tensor,
+    members: Vec<Member>,
+}
+
+/// One member of the ensemble: an optional hidden layer and the output layer.
+struct Member {
     hidden: Option<Linear>,
     output: Linear,
+}
+
+/// The variable-name prefix of member `k` (member 0 has none).
+pub fn member_prefix(k: usize) -> String {
+    if k == 0 {
+        String::new()
+    } else {
+        format!("m{k}.")
+    }
 }
 
 impl Head {
@@ -110,18 +131,18 @@ impl Head {
         let width = config.input.width(config.hidden_size);
         let mean = vb.get(width, "input.mean")?;
         let scale = vb.get(width, "input.scale")?;
-        let (hidden, out_in) = match config.hidden_layer {
-            0 => (None, width),
-            n => (Some(candle_nn::linear(width, n, vb.pp("hidden"))?), n),
-        };
-        let output = candle_nn::linear(out_in, Label::ALL.len(), vb.pp("output"))?;
-        Ok(Head {
-            config,
-            mean,
-            scale,
-            hidden,
-            output,
-        })
+        let mut members = Vec::with_capacity(config.members.max(1));
+        for k in 0..config.members.max(1) {
+            let prefix = member_prefix(k);
+            let (hidden, out_in) = match config.hidden_layer {
+                0 => (None, width),
+                n => (Some(candle_nn::linear(width, n, vb.pp(format!("{prefix}hidden")))?), n),
+            };
+            let labels = Label::ALL.len();
+            let output = candle_nn::linear(out_in, labels, vb.pp(format!("{prefix}output")))?;
+            members.push(Member { hidden, output });
+        }
+        Ok(Head { config, mean, scale, members })
     }
 
     /// Loads `head.json` and `head.safetensors` from a directory.
@@ -211,33 +232,40 @@ impl Head {
         })
     }
 
-    /// Raw scores (before the sigmoid), `[rows, 3]`.
-    pub fn logits(&self, features: &Tensor) -> candle_core::Result<Tensor> {
-        self.logits_masked(features, None, None)
+    /// Raw scores (before the sigmoid) of each member, `[rows, 3]` each.
+    pub fn logits(&self, features: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        let none = vec![(None, None); self.members.len()];
+        self.logits_masked(features, &none)
     }
 
-    /// Raw scores with dropout masks (already scaled by 1 / keep rate) multiplied into the
-    /// standardised input and the hidden layer: the training path. Masks come from the caller
-    /// so that a seeded generator makes training reproducible.
+    /// Raw scores of each member with dropout masks (already scaled by 1 / keep rate)
+    /// multiplied into its standardised input and hidden layer: the training path. Masks
+    /// come from the caller so that a seeded generator makes training reproducible.
     pub fn logits_masked(
         &self,
         features: &Tensor,
-        input_mask: Option<&Tensor>,
-        hidden_mask: Option<&Tensor>,
-    ) -> candle_core::Result<Tensor> {
-        let apply = |x: Tensor, mask: Option<&Tensor>| match mask {
+        masks: &[(Option<Tensor>, Option<Tensor>)],
+    ) -> candle_core::Result<Vec<Tensor>> {
+        let apply = |x: Tensor, mask: &Option<Tensor>| match mask {
             Some(m) => x.mul(m),
             None => Ok(x),
         };
-        let x = features
-            .broadcast_sub(&self.mean)?
-            .broadcast_mul(&self.scale)?;
-        let x = apply(x, input_mask)?;
-        let x = match &self.hidden {
-            Some(layer) => apply(layer.forward(&x)?.gelu_erf()?, hidden_mask)?,
-            None => x,
-        };
-        self.output.forward(&x)
+        let x = features.broadcast_sub(&self.mean)?.broadcast_mul(&self.scale)?;
+        let mut out = Vec::with_capacity(self.members.len());
+        for (member, (input_mask, hidden_mask)) in self.members.iter().zip(masks) {
+            let h = apply(x.clone(), input_mask)?;
+            let h = match &member.hidden {
+                Some(layer) => apply(layer.forward(&h)?.gelu_erf()?, hidden_mask)?,
+                None => h,
+            };
+            out.push(member.output.forward(&h)?);
+        }
+        Ok(out)
+    }
+
+    /// Number of ensemble members.
+    pub fn members(&self) -> usize {
+        self.members.len()
     }
 
     /// One probability per label for each row of `features`.
@@ -248,7 +276,12 @@ impl Head {
         let width = features[0].len();
         let flat: Vec<f32> = features.iter().flatten().copied().collect();
         let x = Tensor::from_vec(flat, (features.len(), width), &Device::Cpu)?;
-        let p = candle_nn::ops::sigmoid(&self.logits(&x)?)?;
+        let members = self.logits(&x)?;
+        let mut sum = candle_nn::ops::sigmoid(&members[0])?;
+        for logits in &members[1..] {
+            sum = (sum + candle_nn::ops::sigmoid(logits)?)?;
+        }
+        let p = (sum / members.len() as f64)?;
         let rows: Vec<Vec<f32>> = p.to_vec2()?;
         Ok(rows.into_iter().map(|r| [r[0], r[1], r[2]]).collect())
     }

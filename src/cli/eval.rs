@@ -1,12 +1,18 @@
 //! `demur eval`: a head's metrics on labeled dialogues (FORMATS.md §4 with `--json`).
+//!
+//! Turn vectors go through the same feature cache as `demur train`, so evaluating on data the
+//! encoder has seen before takes seconds; the numbers equal those of scoring through
+//! `demur analyze`, which uses the same encoder, head and thresholds.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use demur::train::{read_dataset, report};
-use demur::{Analyzer, AnalyzerOptions, Conversation, Label};
+use demur::classify::Head;
+use demur::encoder::{Encoder, EncoderOptions};
+use demur::train::{default_cache_dir, features, read_dataset, report, split_by_conversation};
+use demur::Label;
 
 use super::ModelArgs;
 
@@ -20,33 +26,26 @@ pub struct EvalArgs {
     /// Print the JSON report instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Do not read or write the feature cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `demur eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let data = read_dataset(&args.data)?;
-    let analyzer = Analyzer::new(&AnalyzerOptions {
-        model: args.model.model.clone(),
-        head: args.model.head.clone(),
-        encoder: demur::encoder::EncoderOptions {
-            device: args.model.device.clone(),
-            ..Default::default()
-        },
-        ..AnalyzerOptions::default()
-    })
-    .context("cannot set up the analyzer")?;
+    let model = args.model.model.clone().unwrap_or_else(demur::analyzer::default_model);
+    let options = EncoderOptions { device: args.model.device.clone(), ..Default::default() };
+    let encoder = Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
+    let head_dir = args.model.head.clone().unwrap_or_else(demur::analyzer::default_head);
+    let head = Head::load(&head_dir)?;
+    head.check_encoder(&head_dir, encoder.name(), encoder.hidden_size())?;
 
-    let conversations: Vec<&Conversation> = data.iter().map(|c| &c.conversation).collect();
-    let mut probs = Vec::with_capacity(conversations.len());
-    for chunk in conversations.chunks(64) {
-        for scores in analyzer.classifier().score(chunk)? {
-            probs.push(scores.turns.iter().map(|t| t.scores).collect::<Vec<_>>());
-        }
-    }
-    let thresholds = Label::ALL
-        .iter()
-        .map(|&l| (l, analyzer.thresholds().get(l)))
-        .collect();
+    let cache = if args.no_cache { None } else { default_cache_dir() };
+    let vectors = features::turn_vectors(&encoder, &data, cache.as_deref(), &|_, _| {})?;
+    let examples = features::examples(&data, &vectors, head.config().input);
+    let probs = split_by_conversation(&data, head.probabilities(&examples.rows)?);
+    let thresholds = Label::ALL.iter().map(|&l| (l, head.threshold(l))).collect();
     let report = report(&data, &probs, &thresholds);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -45,6 +45,9 @@ pub struct TrainArgs {
     /// Hidden layer width (0: a logistic head).
     #[arg(long, default_value_t = 0)]
     hidden: usize,
+    /// Ensemble members whose probabilities are averaged.
+    #[arg(long, default_value_t = 1)]
+    members: usize,
     /// Most epochs.
     #[arg(long, default_value_t = 60)]
     epochs: usize,
@@ -92,6 +95,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             InputArg::Measure => InputChoice::Measure,
         },
         hidden_layer: args.hidden,
+        members: args.members,
         fit: FitOptions {
             epochs: args.epochs,
             patience: args.patience,

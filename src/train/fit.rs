@@ -8,7 +8,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 
 use super::metrics::{counts, macro_f1};
 use super::rng::SplitMix;
-use crate::classify::{Head, HeadConfig, HeadError};
+use crate::classify::{member_prefix, Head, HeadConfig, HeadError};
 use crate::label::Label;
 
 /// A feature matrix with its gold labels.
@@ -164,11 +164,14 @@ fn init_vars(
         put(&format!("{name}.weight"), w, &[out, inp])?;
         put(&format!("{name}.bias"), vec![0.0; out], &[out])
     };
-    match config.hidden_layer {
-        0 => layer("output", Label::ALL.len(), width)?,
-        n => {
-            layer("hidden", n, width)?;
-            layer("output", Label::ALL.len(), n)?;
+    for k in 0..config.members.max(1) {
+        let prefix = member_prefix(k);
+        match config.hidden_layer {
+            0 => layer(&format!("{prefix}output"), Label::ALL.len(), width)?,
+            n => {
+                layer(&format!("{prefix}hidden"), n, width)?;
+                layer(&format!("{prefix}output"), Label::ALL.len(), n)?;
+            }
         }
     }
     Ok(vars)
@@ -258,10 +261,17 @@ fn run_epoch(
         let yb = y.index_select(&index, 0)?;
         let width = xb.dim(1)?;
         let hidden = head.config().hidden_layer;
-        let input_mask = dropout_mask(rng, chunk.len(), width, options.dropout)?;
-        let hidden_mask = dropout_mask(rng, chunk.len(), hidden, options.dropout)?;
-        let logits = head.logits_masked(&xb, input_mask.as_ref(), hidden_mask.as_ref())?;
-        let loss = weighted_bce(&logits, &yb, &pos_weight)?;
+        let mut masks = Vec::with_capacity(head.members());
+        for _ in 0..head.members() {
+            let input = dropout_mask(rng, chunk.len(), width, options.dropout)?;
+            masks.push((input, dropout_mask(rng, chunk.len(), hidden, options.dropout)?));
+        }
+        // Members learn independently: the loss is the mean of their losses.
+        let mut loss = Tensor::new(0f32, x.device())?;
+        for logits in head.logits_masked(&xb, &masks)? {
+            loss = (loss + weighted_bce(&logits, &yb, &pos_weight)?)?;
+        }
+        let loss = (loss / head.members() as f64)?;
         optimiser.backward_step(&loss)?;
         total += f64::from(loss.to_scalar::<f32>()?);
         batches += 1;

@@ -59,6 +59,8 @@ pub struct TrainOptions {
     pub input: InputChoice,
     /// Hidden layer width (0: logistic head).
     pub hidden_layer: usize,
+    /// Ensemble members (1: a single head).
+    pub members: usize,
     /// Optimiser knobs.
     pub fit: FitOptions,
     /// Feature cache directory (none: no cache).
@@ -162,6 +164,7 @@ fn head_config(encoder: &Encoder, options: &TrainOptions, input: HeadInput) -> H
         max_length: encoder.max_length(),
         input,
         hidden_layer: options.hidden_layer,
+        members: options.members.max(1),
     }
 }
 
