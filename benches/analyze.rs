@@ -1,18 +1,17 @@
 //! End-to-end analysis throughput: 200 generated conversations (about 20 buyer turns each,
 //! half English, half Chinese) read from plain `Speaker: text` files and analysed in chunks of
-//! 32 files, as `demur analyze` does; then the same buyer turns through the encoder alone, in
-//! the same chunks, so the ratio says what reading, context turns, the head and the strategies
-//! cost on top of encoding.
+//! 32 files, as `demur analyze` does; after each chunk, the same buyer turns through the
+//! encoder alone, so the ratio says what reading, context turns, the head and the strategies
+//! cost on top of encoding, under the same background load.
 //!
 //! Run with `cargo bench --bench analyze` after `models/setup.sh`. Environment:
-//! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 3),
+//! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 1),
 //! `DEMUR_BENCH_HEAD_INPUT` (`turn` or `turn_and_context`: the input of the stand-in head used
 //! when no trained head is installed; default `turn_and_context`). The corpus stays in
 //! `target/tmp/demur-bench/corpus` for `benches/memory.sh`.
 
 mod common;
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -61,7 +60,7 @@ fn main() {
 
 fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
     let conversations = env_number("DEMUR_BENCH_CONVERSATIONS", 200);
-    let rounds = env_number("DEMUR_BENCH_ROUNDS", 3).max(1);
+    let rounds = env_number("DEMUR_BENCH_ROUNDS", 1).max(1);
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demur-bench");
     let corpus = work.join("corpus");
     if corpus.exists() {
@@ -87,14 +86,13 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
         load
     );
 
-    // One untimed chunk warms caches and the thread pool.
-    analyze_pass(&analyzer, &files[..files.len().min(FILES_PER_CHUNK)])?;
+    // Two untimed files warm caches and the thread pool.
+    run_chunk(&analyzer, &files[..files.len().min(2)])?;
 
     let mut analysed = Vec::new();
     let mut encoded = Vec::new();
     for round in 1..=rounds {
-        let a = analyze_pass(&analyzer, &files)?;
-        let e = encode_pass(&analyzer, &files)?;
+        let (a, e) = run_pass(&analyzer, &files)?;
         println!(
             "round {round}: analyze {:.1} s, encoder only {:.1} s, ratio {:.3}",
             a.seconds,
@@ -105,6 +103,65 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
         encoded.push(e);
     }
     report(&analysed, &encoded, input, load, &work)
+}
+
+/// One pass over the corpus in chunks; each chunk is analysed, then its buyer turns are
+/// encoded alone, so both sides of the ratio see the same background load.
+fn run_pass(
+    analyzer: &Analyzer,
+    files: &[PathBuf],
+) -> Result<(Pass, Pass), Box<dyn std::error::Error>> {
+    let mut analysed = Pass::empty();
+    let mut encoded = Pass::empty();
+    for chunk in files.chunks(FILES_PER_CHUNK) {
+        let (a, e) = run_chunk(analyzer, chunk)?;
+        analysed.add(&a);
+        encoded.add(&e);
+    }
+    Ok((analysed, encoded))
+}
+
+/// Reads and analyses one chunk as `demur analyze` does (parallel reads, one batch, JSON
+/// serialisation), then encodes the same buyer turns with the encoder alone.
+fn run_chunk(
+    analyzer: &Analyzer,
+    chunk: &[PathBuf],
+) -> Result<(Pass, Pass), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let conversations = read_chunk(chunk)?;
+    let refs: Vec<&Conversation> = conversations.iter().collect();
+    for analysis in analyzer.analyze_batch(&refs)? {
+        black_box(serde_json::to_string(&analysis)?);
+    }
+    let analyse_seconds = start.elapsed().as_secs_f64();
+
+    let texts: Vec<&str> = conversations
+        .iter()
+        .flat_map(|c| {
+            scored_turns(c)
+                .into_iter()
+                .map(|t| c.turns[t].text.as_str())
+        })
+        .collect();
+    let start = Instant::now();
+    black_box(analyzer.classifier().encoder().embed(&texts)?);
+    let encode_seconds = start.elapsed().as_secs_f64();
+
+    let input = analyzer.classifier().head().config().input;
+    let needed: usize = conversations
+        .iter()
+        .map(|c| needed_turns(c, &scored_turns(c), input).len())
+        .sum();
+    let pass = |seconds, encoded_turns| Pass {
+        seconds,
+        conversations: conversations.len(),
+        buyer_turns: texts.len(),
+        encoded_turns,
+    };
+    Ok((
+        pass(analyse_seconds, needed),
+        pass(encode_seconds, texts.len()),
+    ))
 }
 
 /// The installed head, or a stand-in with untrained weights in `work/head` (scores are
@@ -118,17 +175,18 @@ fn head_dir(work: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
         Ok("turn") => HeadInput::Turn,
         _ => HeadInput::TurnAndContext,
     };
-    let config = HeadConfig {
-        name: "bench-stand-in".into(),
-        version: "0".into(),
-        labels: Label::ALL.to_vec(),
-        thresholds: HashMap::new(),
-        encoder: ENCODER_ID.into(),
-        hidden_size: 384,
-        max_length: 512,
-        input,
-        hidden_layer: 256,
-    };
+    // Built from JSON so that fields added later with defaults keep their defaults.
+    let config: HeadConfig = serde_json::from_value(serde_json::json!({
+        "name": "bench-stand-in",
+        "version": "0",
+        "labels": Label::ALL,
+        "thresholds": {},
+        "encoder": ENCODER_ID,
+        "hidden_size": 384,
+        "max_length": 512,
+        "input": input,
+        "hidden_layer": 256,
+    }))?;
     let vars = VarMap::new();
     let head = Head::build(
         config,
@@ -141,60 +199,6 @@ fn head_dir(work: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
         installed.display()
     );
     Ok(dir)
-}
-
-/// Reads the files in parallel chunks and analyses each chunk in one batch, serialising the
-/// results as JSON Lines would.
-fn analyze_pass(
-    analyzer: &Analyzer,
-    files: &[PathBuf],
-) -> Result<Pass, Box<dyn std::error::Error>> {
-    let input = analyzer.classifier().head().config().input;
-    let mut pass = Pass::empty();
-    let start = Instant::now();
-    for chunk in files.chunks(FILES_PER_CHUNK) {
-        let conversations = read_chunk(chunk)?;
-        let refs: Vec<&Conversation> = conversations.iter().collect();
-        for analysis in analyzer.analyze_batch(&refs)? {
-            black_box(serde_json::to_string(&analysis)?);
-        }
-        for c in &conversations {
-            let scored = scored_turns(c);
-            pass.encoded_turns += needed_turns(c, &scored, input).len();
-            pass.buyer_turns += scored.len();
-        }
-        pass.conversations += conversations.len();
-    }
-    pass.seconds = start.elapsed().as_secs_f64();
-    Ok(pass)
-}
-
-/// Encodes only the buyer turns of each chunk (read beforehand, untimed).
-fn encode_pass(analyzer: &Analyzer, files: &[PathBuf]) -> Result<Pass, Box<dyn std::error::Error>> {
-    let mut chunks = Vec::new();
-    for chunk in files.chunks(FILES_PER_CHUNK) {
-        chunks.push(read_chunk(chunk)?);
-    }
-    let encoder = analyzer.classifier().encoder();
-
-    let mut pass = Pass::empty();
-    let start = Instant::now();
-    for conversations in &chunks {
-        let texts: Vec<&str> = conversations
-            .iter()
-            .flat_map(|c| {
-                scored_turns(c)
-                    .into_iter()
-                    .map(|t| c.turns[t].text.as_str())
-            })
-            .collect();
-        black_box(encoder.embed(&texts)?);
-        pass.conversations += conversations.len();
-        pass.buyer_turns += texts.len();
-        pass.encoded_turns += texts.len();
-    }
-    pass.seconds = start.elapsed().as_secs_f64();
-    Ok(pass)
 }
 
 fn read_chunk(chunk: &[PathBuf]) -> Result<Vec<Conversation>, Box<dyn std::error::Error>> {
@@ -215,6 +219,13 @@ impl Pass {
             buyer_turns: 0,
             encoded_turns: 0,
         }
+    }
+
+    fn add(&mut self, other: &Pass) {
+        self.seconds += other.seconds;
+        self.conversations += other.conversations;
+        self.buyer_turns += other.buyer_turns;
+        self.encoded_turns += other.encoded_turns;
     }
 }
 

@@ -37,7 +37,7 @@ def parse_args():
     parser.add_argument("--model", default=str(ROOT / "models/multilingual-e5-small"))
     parser.add_argument("--turns", default=str(ROOT / "benches/reference/turns.json"))
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per workload")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per workload")
     parser.add_argument("--onnx", action="store_true", help="also run ONNX Runtime")
     parser.add_argument("--onnx-path", default=str(ROOT / "benches/.venv/onnx/e5-small.onnx"))
     parser.add_argument("--out", help="also write the JSON here")

@@ -136,13 +136,25 @@ impl Head {
             let prefix = member_prefix(k);
             let (hidden, out_in) = match config.hidden_layer {
                 0 => (None, width),
-                n => (Some(candle_nn::linear(width, n, vb.pp(format!("{prefix}hidden")))?), n),
+                n => (
+                    Some(candle_nn::linear(
+                        width,
+                        n,
+                        vb.pp(format!("{prefix}hidden")),
+                    )?),
+                    n,
+                ),
             };
             let labels = Label::ALL.len();
             let output = candle_nn::linear(out_in, labels, vb.pp(format!("{prefix}output")))?;
             members.push(Member { hidden, output });
         }
-        Ok(Head { config, mean, scale, members })
+        Ok(Head {
+            config,
+            mean,
+            scale,
+            members,
+        })
     }
 
     /// Loads `head.json` and `head.safetensors` from a directory.
@@ -250,7 +262,9 @@ impl Head {
             Some(m) => x.mul(m),
             None => Ok(x),
         };
-        let x = features.broadcast_sub(&self.mean)?.broadcast_mul(&self.scale)?;
+        let x = features
+            .broadcast_sub(&self.mean)?
+            .broadcast_mul(&self.scale)?;
         let mut out = Vec::with_capacity(self.members.len());
         for (member, (input_mask, hidden_mask)) in self.members.iter().zip(masks) {
             let h = apply(x.clone(), input_mask)?;

@@ -34,14 +34,30 @@ pub struct EvalArgs {
 /// Runs `demur eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let data = read_dataset(&args.data)?;
-    let model = args.model.model.clone().unwrap_or_else(demur::analyzer::default_model);
-    let options = EncoderOptions { device: args.model.device.clone(), ..Default::default() };
-    let encoder = Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
-    let head_dir = args.model.head.clone().unwrap_or_else(demur::analyzer::default_head);
+    let model = args
+        .model
+        .model
+        .clone()
+        .unwrap_or_else(demur::analyzer::default_model);
+    let options = EncoderOptions {
+        device: args.model.device.clone(),
+        ..Default::default()
+    };
+    let encoder =
+        Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
+    let head_dir = args
+        .model
+        .head
+        .clone()
+        .unwrap_or_else(demur::analyzer::default_head);
     let head = Head::load(&head_dir)?;
     head.check_encoder(&head_dir, encoder.name(), encoder.hidden_size())?;
 
-    let cache = if args.no_cache { None } else { default_cache_dir() };
+    let cache = if args.no_cache {
+        None
+    } else {
+        default_cache_dir()
+    };
     let vectors = features::turn_vectors(&encoder, &data, cache.as_deref(), &|_, _| {})?;
     let examples = features::examples(&data, &vectors, head.config().input);
     let probs = split_by_conversation(&data, head.probabilities(&examples.rows)?);

@@ -43,22 +43,22 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "measure")]
     input: InputArg,
     /// Hidden layer width (0: a logistic head).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 256)]
     hidden: usize,
     /// Ensemble members whose probabilities are averaged.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 5)]
     members: usize,
     /// Most epochs.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 100)]
     epochs: usize,
     /// Epochs without dev improvement before stopping.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 15)]
     patience: usize,
     /// AdamW learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     /// Dropout rate on the head's input and hidden layer while training.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.3)]
     dropout: f32,
     /// AdamW weight decay.
     #[arg(long, default_value_t = 1e-2)]

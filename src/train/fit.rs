@@ -264,7 +264,10 @@ fn run_epoch(
         let mut masks = Vec::with_capacity(head.members());
         for _ in 0..head.members() {
             let input = dropout_mask(rng, chunk.len(), width, options.dropout)?;
-            masks.push((input, dropout_mask(rng, chunk.len(), hidden, options.dropout)?));
+            masks.push((
+                input,
+                dropout_mask(rng, chunk.len(), hidden, options.dropout)?,
+            ));
         }
         // Members learn independently: the loss is the mean of their losses.
         let mut loss = Tensor::new(0f32, x.device())?;
