@@ -113,8 +113,15 @@ fn run_pass(
 ) -> Result<(Pass, Pass), Box<dyn std::error::Error>> {
     let mut analysed = Pass::empty();
     let mut encoded = Pass::empty();
-    for chunk in files.chunks(FILES_PER_CHUNK) {
+    for (i, chunk) in files.chunks(FILES_PER_CHUNK).enumerate() {
         let (a, e) = run_chunk(analyzer, chunk)?;
+        eprintln!(
+            "chunk {}: {} files, analyze {:.1} s, encoder only {:.1} s",
+            i + 1,
+            chunk.len(),
+            a.seconds,
+            e.seconds
+        );
         analysed.add(&a);
         encoded.add(&e);
     }

@@ -1,39 +1,72 @@
 """Prints a Markdown table of demur's encoder bench against the reference engines.
 
-    python3 benches/reference/compare.py target/tmp/demur-bench/encoder.json reference.json
+    python3 benches/reference/compare.py ENCODER_JSON REFERENCE_JSON [ENCODER_JSON REFERENCE_JSON ...]
 
-The ratio is demur tokens/s over the reference's tokens/s (above 1: demur is faster). Token
-counts must match per workload, which checks that both sides encoded the same windows.
+Each pair is one round: target/tmp/demur-bench/encoder.json from `cargo bench --bench encoder`
+and the JSON torch_reference.py printed right after it. Throughputs are medians over the rounds;
+a ratio is demur tokens/s over the reference's tokens/s within a round (above 1: demur is
+faster), and the table shows the median of those per-round ratios, so a change of background
+load between rounds cancels out. Token counts must match per workload, which checks that both
+sides encoded the same windows.
 """
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
 
+def load(path):
+    return json.loads(Path(path).read_text())
+
+
 def main():
-    demur = json.loads(Path(sys.argv[1]).read_text())
-    reference = json.loads(Path(sys.argv[2]).read_text())
-    ours = {r["workload"]: r for r in demur["results"] if "tokens" in r}
-    engines = sorted({r["engine"] for r in reference["results"]}, key=lambda e: e != "torch")
-    theirs = {(r["engine"], r["workload"]): r for r in reference["results"]}
+    paths = sys.argv[1:]
+    if not paths or len(paths) % 2:
+        sys.exit(__doc__)
+    rounds = [(load(a), load(b)) for a, b in zip(paths[::2], paths[1::2])]
+
+    ours, theirs, ratios, mismatched = {}, {}, {}, []
+    engines = []
+    for demur, reference in rounds:
+        mine = {r["workload"]: r for r in demur["results"] if "tokens" in r}
+        for r in reference["results"]:
+            if r["engine"] not in engines:
+                engines.append(r["engine"])
+            m = mine.get(r["workload"])
+            if m is None:
+                continue
+            if m["tokens"] != r["tokens"]:
+                mismatched.append(f"{r['engine']} {r['workload']}: {r['tokens']} vs {m['tokens']}")
+            key = (r["engine"], r["workload"])
+            theirs.setdefault(key, []).append(r["tokens_per_s"])
+            ratios.setdefault(key, []).append(m["tokens_per_s"] / r["tokens_per_s"])
+        for name, m in mine.items():
+            ours.setdefault(name, []).append(m)
 
     head = ["workload", "tokens", "demur tokens/s", "demur turns/s"]
     for engine in engines:
         head += [f"{engine} tokens/s", f"demur/{engine}"]
+    print(f"rounds: {len(rounds)}")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    mismatched = []
-    for name, mine in ours.items():
-        row = [name, str(mine["tokens"]), f"{mine['tokens_per_s']:.0f}", f"{mine['turns_per_s']:.1f}"]
+    for name, runs in ours.items():
+        row = [
+            name,
+            str(runs[0]["tokens"]),
+            f"{statistics.median(r['tokens_per_s'] for r in runs):.0f}",
+            f"{statistics.median(r['turns_per_s'] for r in runs):.1f}",
+        ]
         for engine in engines:
-            other = theirs.get((engine, name))
-            if other is None:
+            key = (engine, name)
+            if key not in theirs:
                 row += ["–", "–"]
                 continue
-            if other["tokens"] != mine["tokens"]:
-                mismatched.append(f"{engine} {name}: {other['tokens']} vs {mine['tokens']}")
-            row += [f"{other['tokens_per_s']:.0f}", f"{mine['tokens_per_s'] / other['tokens_per_s']:.2f}"]
+            per_round = ", ".join(f"{x:.2f}" for x in ratios[key])
+            row += [
+                f"{statistics.median(theirs[key]):.0f}",
+                f"{statistics.median(ratios[key]):.2f} ({per_round})",
+            ]
         print("| " + " | ".join(row) + " |")
     for line in mismatched:
         print(f"token counts differ: {line}", file=sys.stderr)

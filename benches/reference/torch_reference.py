@@ -40,6 +40,7 @@ def parse_args():
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per workload")
     parser.add_argument("--onnx", action="store_true", help="also run ONNX Runtime")
     parser.add_argument("--onnx-path", default=str(ROOT / "benches/.venv/onnx/e5-small.onnx"))
+    parser.add_argument("--only", default="", help="run only workloads containing this")
     parser.add_argument("--out", help="also write the JSON here")
     return parser.parse_args()
 
@@ -225,6 +226,8 @@ def main():
     results = []
     for engine in engines:
         for name, calls in workloads(windows):
+            if args.only not in name:
+                continue
             result = measure(engine, name, calls, pad_id, args.repeats)
             print(
                 f"{engine.name:<12} {name:<14} {result['median_s'] * 1e3:9.1f} ms "

@@ -1,6 +1,6 @@
 //! The objection head: a small network from turn vectors to one probability per label.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Module, Tensor};
@@ -40,7 +40,7 @@ pub struct HeadConfig {
     /// Label order of the output rows (always the fixed order).
     pub labels: Vec<Label>,
     /// Decision threshold per label, tuned on the dev split.
-    pub thresholds: HashMap<Label, f32>,
+    pub thresholds: BTreeMap<Label, f32>,
     /// The base encoder's id; the head refuses any other.
     pub encoder: String,
     /// The encoder's vector width.
@@ -216,7 +216,7 @@ impl Head {
     }
 
     /// Replaces the decision thresholds (after tuning).
-    pub fn set_thresholds(&mut self, thresholds: HashMap<Label, f32>) {
+    pub fn set_thresholds(&mut self, thresholds: BTreeMap<Label, f32>) {
         self.config.thresholds = thresholds;
     }
 

@@ -1,7 +1,6 @@
 //! The evaluation report of FORMATS.md §4, plus a per-language breakdown and calibration.
 
 use std::collections::BTreeMap;
-use std::collections::HashMap;
 
 use serde::Serialize;
 
@@ -59,7 +58,7 @@ pub struct EvalReport {
 pub fn report(
     data: &[LabeledConversation],
     probs: &[Vec<[f32; 3]>],
-    thresholds: &HashMap<Label, f32>,
+    thresholds: &BTreeMap<Label, f32>,
 ) -> EvalReport {
     let all: Vec<usize> = (0..data.len()).collect();
     let overall = metrics(data, probs, thresholds, &all);
@@ -84,7 +83,7 @@ pub fn report(
 fn metrics(
     data: &[LabeledConversation],
     probs: &[Vec<[f32; 3]>],
-    thresholds: &HashMap<Label, f32>,
+    thresholds: &BTreeMap<Label, f32>,
     subset: &[usize],
 ) -> Metrics {
     let mut gold = Vec::new();

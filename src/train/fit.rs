@@ -1,7 +1,7 @@
 //! Fitting a head on cached turn vectors: class-balanced loss, AdamW, early stopping on dev
 //! macro-F1, per-label thresholds tuned on dev.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
@@ -77,7 +77,7 @@ pub struct Fitted {
 }
 
 /// The best epoch so far: dev macro-F1, weights, tuned thresholds.
-type Best = (f64, HashMap<String, Tensor>, HashMap<Label, f32>);
+type Best = (f64, HashMap<String, Tensor>, BTreeMap<Label, f32>);
 
 /// Trains a head on `train`, keeping the epoch with the best macro-F1 on `dev`.
 pub fn fit(
@@ -350,7 +350,7 @@ fn restore(vars: &VarMap, saved: &HashMap<String, Tensor>) -> Result<(), HeadErr
 }
 
 /// Predicted flags from probabilities and per-label thresholds.
-pub fn predict(probs: &[[f32; 3]], thresholds: &HashMap<Label, f32>) -> Vec<[bool; 3]> {
+pub fn predict(probs: &[[f32; 3]], thresholds: &BTreeMap<Label, f32>) -> Vec<[bool; 3]> {
     probs
         .iter()
         .map(|p| Label::ALL.map(|l| p[l.index()] >= thresholds.get(&l).copied().unwrap_or(0.5)))
@@ -359,8 +359,8 @@ pub fn predict(probs: &[[f32; 3]], thresholds: &HashMap<Label, f32>) -> Vec<[boo
 
 /// The threshold per label that maximises its F1 on the given rows (ties: the one closest to
 /// 0.5, so an uninformative dev set keeps the neutral threshold).
-pub fn tune_thresholds(gold: &[[bool; 3]], probs: &[[f32; 3]]) -> HashMap<Label, f32> {
-    let mut out = HashMap::new();
+pub fn tune_thresholds(gold: &[[bool; 3]], probs: &[[f32; 3]]) -> BTreeMap<Label, f32> {
+    let mut out = BTreeMap::new();
     for label in Label::ALL {
         let k = label.index();
         let mut best = (f64::MIN, 0.5f32);

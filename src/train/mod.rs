@@ -12,7 +12,7 @@ pub mod fit;
 pub mod metrics;
 mod rng;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use dataset::{read_dataset, DatasetError, LabeledConversation};
@@ -158,7 +158,7 @@ fn head_config(encoder: &Encoder, options: &TrainOptions, input: HeadInput) -> H
         name: options.name.clone(),
         version: options.version.clone(),
         labels: Label::ALL.to_vec(),
-        thresholds: HashMap::new(),
+        thresholds: BTreeMap::new(),
         encoder: encoder.name().to_string(),
         hidden_size: encoder.hidden_size(),
         max_length: encoder.max_length(),
