@@ -1,6 +1,6 @@
 """Prints a Markdown table of demur's encoder bench against the reference engines.
 
-    python3 benches/reference/compare.py ENCODER_JSON REFERENCE_JSON [ENCODER_JSON REFERENCE_JSON ...]
+    python3 benches/reference/compare.py ENCODER_JSON REFERENCE_JSON [MORE PAIRS ...]
 
 Each pair is one round: target/tmp/demur-bench/encoder.json from `cargo bench --bench encoder`
 and the JSON torch_reference.py printed right after it. Throughputs are medians over the rounds;

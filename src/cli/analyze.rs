@@ -116,7 +116,9 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         failed |= analyze_chunk(&analyzer, results, &mut writer)?;
         bar.inc(1);
     }
-    for chunk in files.chunks(FILES_PER_CHUNK) {
+    // With --fail-fast, one file at a time, so nothing after the first failure is analysed.
+    let chunk_size = if args.fail_fast { 1 } else { FILES_PER_CHUNK };
+    for chunk in files.chunks(chunk_size) {
         if failed && args.fail_fast {
             break;
         }

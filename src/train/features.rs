@@ -106,10 +106,14 @@ fn write_cache(path: &PathBuf, cache: &HashMap<u64, Vec<f32>>, width: usize) {
             ("keys", Tensor::from_vec(keys, n, &Device::Cpu)?),
             ("vectors", Tensor::from_vec(data, (n, width), &Device::Cpu)?),
         ]);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        candle_core::safetensors::save(&tensors, path)
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        // Written beside the cache and renamed, so a concurrent run never reads half a file.
+        let temp = tempfile::NamedTempFile::new_in(dir)?;
+        candle_core::safetensors::save(&tensors, temp.path())?;
+        temp.persist(path)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        Ok(())
     })();
     if let Err(e) = saved {
         tracing::warn!(path = %path.display(), "could not write the feature cache: {e}");
