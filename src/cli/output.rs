@@ -203,10 +203,7 @@ fn csv_rows(csv: &mut csv::Writer<Sink>, a: &Analysis, per_objection: bool) -> a
 }
 
 fn language_name(a: &Analysis) -> String {
-    serde_json::to_value(a.language)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    a.language.as_str().to_string()
 }
 
 /// The readable report of one analysis.

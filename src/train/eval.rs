@@ -64,10 +64,7 @@ pub fn report(
     let overall = metrics(data, probs, thresholds, &all);
     let mut languages: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, c) in data.iter().enumerate() {
-        let name = serde_json::to_value(c.conversation.language)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let name = c.conversation.language.as_str().to_string();
         languages.entry(name).or_default().push(i);
     }
     let by_language = languages

@@ -26,6 +26,17 @@ pub enum Language {
     Mixed,
 }
 
+impl Language {
+    /// The language's name as written in data and output (`en`, `zh`, `mixed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Zh => "zh",
+            Language::Mixed => "mixed",
+        }
+    }
+}
+
 /// One speaker's uninterrupted contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
