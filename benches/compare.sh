@@ -5,7 +5,7 @@
 # Usage: [ROUNDS=3] [THREADS=N] [FILTER=sorted] [ONNX=0] benches/compare.sh
 #   ROUNDS   rounds of (demur, reference), default 1; ratios are taken within a round
 #   THREADS  threads for both sides, default nproc
-#   FILTER   run only workloads whose name contains this (e.g. `sorted`), default all
+#   FILTER   run only benches matching this regex (e.g. `sorted|matmul`), default all
 #   ONNX     0 to leave ONNX Runtime out
 # Needs models/setup.sh and benches/reference/setup.sh first.
 set -euo pipefail

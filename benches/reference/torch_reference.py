@@ -15,6 +15,7 @@ Run benches/reference/setup.sh first, then
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -40,7 +41,7 @@ def parse_args():
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per workload")
     parser.add_argument("--onnx", action="store_true", help="also run ONNX Runtime")
     parser.add_argument("--onnx-path", default=str(ROOT / "benches/.venv/onnx/e5-small.onnx"))
-    parser.add_argument("--only", default="", help="run only workloads containing this")
+    parser.add_argument("--only", default="", help="run only workloads matching this regex")
     parser.add_argument("--out", help="also write the JSON here")
     return parser.parse_args()
 
@@ -226,7 +227,7 @@ def main():
     results = []
     for engine in engines:
         for name, calls in workloads(windows):
-            if args.only not in name:
+            if not re.search(args.only, name):
                 continue
             result = measure(engine, name, calls, pad_id, args.repeats)
             print(
