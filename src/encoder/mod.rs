@@ -4,8 +4,10 @@
 //! tokenizer and the weights; [`Encoder::embed`] then tokenises, splits long inputs into
 //! overlapping windows, batches windows of similar length, runs the transformer and pools.
 
+pub mod bert;
 mod conventions;
 mod error;
+mod kernels;
 mod model;
 mod source;
 mod window;

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
+use super::bert::Bert;
 use super::{resolve, window, Conventions, EncoderError, ModelFiles, Pooling};
 
 /// How to run an encoder.
@@ -38,7 +39,7 @@ impl Default for EncoderOptions {
 /// A loaded encoder: tokenizer, transformer and pooling conventions. `Send + Sync`.
 pub struct Encoder {
     name: String,
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     conventions: Conventions,
     device: Device,
@@ -78,7 +79,7 @@ impl Encoder {
         let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
 
         let vb = weights(&files.weights, dtype, &device)?;
-        let bert = BertModel::load(vb, &config).map_err(|source| EncoderError::Weights {
+        let bert = Bert::load(vb, &config).map_err(|source| EncoderError::Weights {
             path: files.weights.clone(),
             source,
         })?;
@@ -208,11 +209,53 @@ impl Encoder {
         batches
     }
 
-    /// Runs one padded batch; returns per window the pooled sum of token vectors and its count.
+    /// Runs one batch; returns per window the pooled sum of token vectors and its count.
     fn forward_batch(
         &self,
         batch: &[&(usize, Vec<u32>)],
     ) -> Result<Vec<(Vec<f32>, f32)>, EncoderError> {
+        let sums = if self.bert.packs() {
+            self.pool_packed(batch)?
+        } else {
+            self.pool_padded(batch)?
+        };
+        Ok(sums
+            .into_iter()
+            .zip(batch)
+            .map(|(sum, (_, window))| (sum, self.weight(window.len())))
+            .collect())
+    }
+
+    /// The CPU path: windows packed without padding.
+    fn pool_packed(&self, batch: &[&(usize, Vec<u32>)]) -> Result<Vec<Vec<f32>>, EncoderError> {
+        let windows: Vec<&[u32]> = batch.iter().map(|(_, ids)| ids.as_slice()).collect();
+        let hidden = self
+            .bert
+            .forward_packed(&windows, self.bert.layers.len())?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let h = self.hidden_size;
+        let mut rows = hidden.chunks_exact(h);
+        Ok(windows
+            .iter()
+            .map(|w| {
+                let mut sum = vec![0f32; h];
+                for (i, row) in rows.by_ref().take(w.len()).enumerate() {
+                    let counted = match self.conventions.pooling {
+                        Pooling::Mean => true,
+                        Pooling::Cls => i == 0,
+                    };
+                    if counted {
+                        sum.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                    }
+                }
+                sum
+            })
+            .collect())
+    }
+
+    /// Other devices and dtypes: a padded batch with an attention mask.
+    fn pool_padded(&self, batch: &[&(usize, Vec<u32>)]) -> Result<Vec<Vec<f32>>, EncoderError> {
         let len = batch.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
         let mut ids = Vec::with_capacity(batch.len() * len);
         let mut mask = Vec::with_capacity(batch.len() * len);
@@ -225,11 +268,10 @@ impl Encoder {
         let shape = (batch.len(), len);
         let ids = Tensor::from_vec(ids, shape, &self.device)?;
         let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        let types = ids.zeros_like()?;
-
+        let embedded = self.bert.embed_padded(&ids)?;
         let hidden = self
             .bert
-            .forward(&ids, &types, Some(&mask))?
+            .forward_padded(&embedded, &mask, &self.bert.layers)?
             .to_dtype(DType::F32)?;
         let pooled = match self.conventions.pooling {
             Pooling::Mean => {
@@ -238,12 +280,7 @@ impl Encoder {
             }
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
         };
-        let sums: Vec<Vec<f32>> = pooled.to_vec2()?;
-        Ok(sums
-            .into_iter()
-            .zip(batch)
-            .map(|(sum, (_, window))| (sum, self.weight(window.len())))
-            .collect())
+        Ok(pooled.to_vec2()?)
     }
 
     /// How much one window counts in its text's pooled vector.

@@ -1,0 +1,373 @@
+//! The BERT encoder stack, with two forward passes over the same weights.
+//!
+//! - [`Bert::forward_packed`] (inference on the CPU): the windows of a batch are packed one
+//!   after another with no padding. Every part of a layer except attention works token by
+//!   token, so the linear layers see exactly the real tokens, and attention
+//!   ([`kernels::PackedAttention`]) runs per sequence. GELU and add-&-norm are fused kernels.
+//! - [`Bert::forward_padded`]: a padded `(batch, length, hidden)` batch with an attention mask,
+//!   built from differentiable candle operations only. Training uses it (gradients flow into
+//!   the weights when they are [`candle_core::Var`]s), and so do GPU devices.
+//!
+//! Query, key and value are one fused projection of width 3 × hidden; [`LayerWeights::split_qkv`]
+//! gives the three Hugging Face tensors back.
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{Config, HiddenAct};
+
+use super::kernels::{AddNorm, BiasGelu, PackedAttention};
+
+/// One dense layer: `x · weightᵀ + bias`.
+#[derive(Clone)]
+pub struct Dense {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Dense {
+    fn load(vb: &VarBuilder, out: usize, inp: usize) -> candle_core::Result<Dense> {
+        Ok(Dense {
+            weight: vb.get((out, inp), "weight")?,
+            bias: vb.get(out, "bias")?,
+        })
+    }
+
+    /// The product without the bias, for kernels that fuse the bias into what follows.
+    fn product(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        match *xs.dims() {
+            [_, _] => xs.matmul(&self.weight.t()?),
+            [batch, len, width] => xs
+                .reshape((batch * len, width))?
+                .matmul(&self.weight.t()?)?
+                .reshape((batch, len, ())),
+            _ => candle_core::bail!("dense layer input of shape {:?}", xs.dims()),
+        }
+    }
+}
+
+impl Module for Dense {
+    fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        self.product(xs)?.broadcast_add(&self.bias)
+    }
+}
+
+/// Layer norm's scale and shift.
+#[derive(Clone)]
+pub struct Norm {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Norm {
+    fn load(vb: &VarBuilder, size: usize) -> candle_core::Result<Norm> {
+        Ok(Norm {
+            weight: vb.get(size, "weight")?,
+            bias: vb.get(size, "bias")?,
+        })
+    }
+
+    /// Differentiable layer norm over the last dimension.
+    fn forward(&self, xs: &Tensor, eps: f64) -> candle_core::Result<Tensor> {
+        candle_nn::ops::layer_norm_slow(xs, &self.weight, &self.bias, eps as f32)
+    }
+}
+
+/// The weights of one transformer layer.
+#[derive(Clone)]
+pub struct LayerWeights {
+    /// Query, key and value stacked: weight `(3H, H)`, bias `(3H)`.
+    pub qkv: Dense,
+    pub attention_out: Dense,
+    pub attention_norm: Norm,
+    pub up: Dense,
+    pub down: Dense,
+    pub output_norm: Norm,
+}
+
+impl LayerWeights {
+    /// Loads `encoder.layer.{i}` in the Hugging Face names.
+    fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<LayerWeights> {
+        let h = config.hidden_size;
+        let ff = config.intermediate_size;
+        let attn = vb.pp("attention");
+        let own = attn.pp("self");
+        let parts = ["query", "key", "value"]
+            .map(|name| Dense::load(&own.pp(name), h, h))
+            .into_iter()
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let qkv = Dense {
+            weight: Tensor::cat(&parts.iter().map(|d| &d.weight).collect::<Vec<_>>(), 0)?,
+            bias: Tensor::cat(&parts.iter().map(|d| &d.bias).collect::<Vec<_>>(), 0)?,
+        };
+        Ok(LayerWeights {
+            qkv,
+            attention_out: Dense::load(&attn.pp("output").pp("dense"), h, h)?,
+            attention_norm: Norm::load(&attn.pp("output").pp("LayerNorm"), h)?,
+            up: Dense::load(&vb.pp("intermediate").pp("dense"), ff, h)?,
+            down: Dense::load(&vb.pp("output").pp("dense"), h, ff)?,
+            output_norm: Norm::load(&vb.pp("output").pp("LayerNorm"), h)?,
+        })
+    }
+
+    /// Every tensor of the layer with its Hugging Face name below `encoder.layer.{i}.`.
+    pub fn named_tensors(&self) -> candle_core::Result<Vec<(String, Tensor)>> {
+        let mut out = Vec::new();
+        let [q, k, v] = self.split_qkv()?;
+        for (name, dense) in [
+            ("attention.self.query", &q),
+            ("attention.self.key", &k),
+            ("attention.self.value", &v),
+            ("attention.output.dense", &self.attention_out),
+            ("intermediate.dense", &self.up),
+            ("output.dense", &self.down),
+        ] {
+            out.push((format!("{name}.weight"), dense.weight.clone()));
+            out.push((format!("{name}.bias"), dense.bias.clone()));
+        }
+        for (name, norm) in [
+            ("attention.output.LayerNorm", &self.attention_norm),
+            ("output.LayerNorm", &self.output_norm),
+        ] {
+            out.push((format!("{name}.weight"), norm.weight.clone()));
+            out.push((format!("{name}.bias"), norm.bias.clone()));
+        }
+        Ok(out)
+    }
+
+    /// The fused projection split back into query, key and value.
+    pub fn split_qkv(&self) -> candle_core::Result<[Dense; 3]> {
+        let h = self.qkv.bias.dim(0)? / 3;
+        let part = |i: usize| -> candle_core::Result<Dense> {
+            Ok(Dense {
+                weight: self.qkv.weight.narrow(0, i * h, h)?.contiguous()?,
+                bias: self.qkv.bias.narrow(0, i * h, h)?.contiguous()?,
+            })
+        };
+        Ok([part(0)?, part(1)?, part(2)?])
+    }
+
+    /// Every tensor of the layer, for an optimiser.
+    pub fn tensors(&self) -> Vec<&Tensor> {
+        vec![
+            &self.qkv.weight,
+            &self.qkv.bias,
+            &self.attention_out.weight,
+            &self.attention_out.bias,
+            &self.attention_norm.weight,
+            &self.attention_norm.bias,
+            &self.up.weight,
+            &self.up.bias,
+            &self.down.weight,
+            &self.down.bias,
+            &self.output_norm.weight,
+            &self.output_norm.bias,
+        ]
+    }
+
+    /// Rebuilds a layer from tensors in the order of [`LayerWeights::tensors`].
+    pub fn from_tensors(t: &[Tensor]) -> LayerWeights {
+        let dense = |i: usize| Dense {
+            weight: t[i].clone(),
+            bias: t[i + 1].clone(),
+        };
+        let norm = |i: usize| Norm {
+            weight: t[i].clone(),
+            bias: t[i + 1].clone(),
+        };
+        LayerWeights {
+            qkv: dense(0),
+            attention_out: dense(2),
+            attention_norm: norm(4),
+            up: dense(6),
+            down: dense(8),
+            output_norm: norm(10),
+        }
+    }
+}
+
+/// Word, position and token-type embeddings with their layer norm.
+#[derive(Clone)]
+pub struct Embeddings {
+    pub word: Tensor,
+    pub position: Tensor,
+    pub token_type: Tensor,
+    pub norm: Norm,
+}
+
+/// A BERT encoder: embeddings and a stack of layers.
+pub struct Bert {
+    pub embeddings: Embeddings,
+    pub layers: Vec<LayerWeights>,
+    pub heads: usize,
+    pub eps: f64,
+    pub device: Device,
+}
+
+impl Bert {
+    /// Loads the weights in Hugging Face's names, with or without the `bert.` prefix.
+    pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Bert> {
+        if config.hidden_act != HiddenAct::Gelu {
+            candle_core::bail!(
+                "hidden_act {:?} is not supported (supported: gelu)",
+                config.hidden_act
+            );
+        }
+        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+            vb.pp("bert")
+        } else {
+            vb
+        };
+        let h = config.hidden_size;
+        let emb = vb.pp("embeddings");
+        let embeddings = Embeddings {
+            word: emb.get((config.vocab_size, h), "word_embeddings.weight")?,
+            position: emb.get(
+                (config.max_position_embeddings, h),
+                "position_embeddings.weight",
+            )?,
+            token_type: emb.get((config.type_vocab_size, h), "token_type_embeddings.weight")?,
+            norm: Norm::load(&emb.pp("LayerNorm"), h)?,
+        };
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| LayerWeights::load(vb.pp(format!("encoder.layer.{i}")), config))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Bert {
+            embeddings,
+            layers,
+            heads: config.num_attention_heads,
+            eps: config.layer_norm_eps,
+            device: vb.device().clone(),
+        })
+    }
+
+    /// Whether [`Bert::forward_packed`] can run here (its kernels are CPU and f32 only).
+    pub fn packs(&self) -> bool {
+        self.device.is_cpu() && self.embeddings.word.dtype() == DType::F32
+    }
+
+    /// Hidden states of packed windows, `(total tokens, hidden)`, after layers `0..upto`.
+    pub fn forward_packed(
+        &self,
+        windows: &[&[u32]],
+        upto: usize,
+    ) -> candle_core::Result<Tensor> {
+        let mut ids = Vec::new();
+        let mut positions = Vec::new();
+        let mut sequences = Vec::with_capacity(windows.len());
+        for w in windows {
+            sequences.push((ids.len(), w.len()));
+            ids.extend_from_slice(w);
+            positions.extend(0..w.len() as u32);
+        }
+        let tokens = ids.len();
+        let ids = Tensor::from_vec(ids, tokens, &self.device)?;
+        let positions = Tensor::from_vec(positions, tokens, &self.device)?;
+        // Every token has token type 0, so its embedding row is a per-column bias.
+        let e = &self.embeddings;
+        let mut xs = self.add_norm(
+            e.word.index_select(&ids, 0)?,
+            &e.position.index_select(&positions, 0)?,
+            &e.token_type.get(0)?,
+            &e.norm,
+        )?;
+        let attention = PackedAttention {
+            sequences,
+            heads: self.heads,
+        };
+        for layer in &self.layers[..upto.min(self.layers.len())] {
+            let qkv = layer.qkv.forward(&xs)?;
+            let context = qkv.apply_op1_no_bwd(&attention)?;
+            let attended = self.add_norm_dense(&context, &xs, &layer.attention_out, &layer.attention_norm)?;
+            let up = layer.up.product(&attended)?;
+            up.inplace_op2(&layer.up.bias, &BiasGelu)?;
+            xs = self.add_norm_dense(&up, &attended, &layer.down, &layer.output_norm)?;
+        }
+        Ok(xs)
+    }
+
+    /// `norm(xs · denseᵀ + bias + residual)`, the bias, residual and norm in one pass.
+    fn add_norm_dense(
+        &self,
+        xs: &Tensor,
+        residual: &Tensor,
+        dense: &Dense,
+        norm: &Norm,
+    ) -> candle_core::Result<Tensor> {
+        let product = dense.product(xs)?;
+        self.add_norm(product, residual, &dense.bias, norm)
+    }
+
+    fn add_norm(
+        &self,
+        xs: Tensor,
+        residual: &Tensor,
+        bias: &Tensor,
+        norm: &Norm,
+    ) -> candle_core::Result<Tensor> {
+        let params = [bias, &norm.weight, &norm.bias]
+            .iter()
+            .map(|t| t.to_vec1::<f32>())
+            .collect::<candle_core::Result<Vec<_>>>()?
+            .concat();
+        let xs = xs.contiguous()?;
+        xs.inplace_op2(
+            &residual.contiguous()?,
+            &AddNorm {
+                params,
+                eps: self.eps as f32,
+            },
+        )?;
+        Ok(xs)
+    }
+
+    /// Embeddings of a padded `(batch, length)` id tensor, `(batch, length, hidden)`.
+    pub fn embed_padded(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        let (batch, len) = ids.dims2()?;
+        let e = &self.embeddings;
+        let words = e.word.index_select(&ids.flatten_all()?, 0)?.reshape((batch, len, ()))?;
+        let positions = e.position.narrow(0, 0, len)?;
+        let types = e.token_type.narrow(0, 0, 1)?;
+        let xs = words.broadcast_add(&positions)?.broadcast_add(&types)?;
+        e.norm.forward(&xs, self.eps)
+    }
+
+    /// Runs `layers[from..to]` on padded hidden states with a `(batch, length)` 0/1 mask, with
+    /// differentiable operations only.
+    pub fn forward_padded(
+        &self,
+        hidden: &Tensor,
+        mask: &Tensor,
+        layers: &[LayerWeights],
+    ) -> candle_core::Result<Tensor> {
+        let (batch, len, h) = hidden.dims3()?;
+        let dim = h / self.heads;
+        // Additive mask: 0 where attended, a large negative number at padding.
+        let bias = ((mask.to_dtype(hidden.dtype())? - 1.0)? * 1e9)?.reshape((batch, 1, 1, len))?;
+        let mut xs = hidden.clone();
+        for layer in layers {
+            let qkv = layer.qkv.forward(&xs)?; // (b, l, 3h)
+            let split = |i: usize| -> candle_core::Result<Tensor> {
+                qkv.narrow(2, i * h, h)?
+                    .reshape((batch, len, self.heads, dim))?
+                    .transpose(1, 2)?
+                    .contiguous()
+            };
+            let (q, k, v) = (split(0)?, split(1)?, split(2)?);
+            let scores = (q.matmul(&k.t()?)? / (dim as f64).sqrt())?.broadcast_add(&bias)?;
+            let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+            let context = probs
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .contiguous()?
+                .reshape((batch, len, h))?;
+            let attended = layer
+                .attention_norm
+                .forward(&(layer.attention_out.forward(&context)? + &xs)?, self.eps)?;
+            let up = layer.up.forward(&attended)?.gelu_erf()?;
+            xs = layer
+                .output_norm
+                .forward(&(layer.down.forward(&up)? + &attended)?, self.eps)?;
+        }
+        Ok(xs)
+    }
+}
