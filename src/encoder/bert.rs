@@ -371,3 +371,112 @@ impl Bert {
         Ok(xs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_transformers::models::bert::BertModel;
+    use std::collections::HashMap;
+
+    /// A small BERT with random weights in Hugging Face's names.
+    fn tiny() -> (Config, HashMap<String, Tensor>) {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "intermediate_size": 40, "hidden_act": "gelu",
+            "hidden_dropout_prob": 0.0, "max_position_embeddings": 32, "type_vocab_size": 2,
+            "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+            "model_type": "bert"
+        }))
+        .unwrap();
+        let dev = Device::Cpu;
+        let mut t = HashMap::new();
+        let mut put = |name: String, shape: &[usize], scale: f64| {
+            let x = (Tensor::randn(0f32, 1f32, shape, &dev).unwrap() * scale).unwrap();
+            t.insert(name, x);
+        };
+        put("embeddings.word_embeddings.weight".into(), &[50, 16], 1.0);
+        put("embeddings.position_embeddings.weight".into(), &[32, 16], 0.5);
+        put("embeddings.token_type_embeddings.weight".into(), &[2, 16], 0.5);
+        put("embeddings.LayerNorm.weight".into(), &[16], 0.3);
+        put("embeddings.LayerNorm.bias".into(), &[16], 0.3);
+        for i in 0..2 {
+            let p = format!("encoder.layer.{i}.");
+            for (name, out, inp) in [
+                ("attention.self.query", 16, 16),
+                ("attention.self.key", 16, 16),
+                ("attention.self.value", 16, 16),
+                ("attention.output.dense", 16, 16),
+                ("intermediate.dense", 40, 16),
+                ("output.dense", 16, 40),
+            ] {
+                put(format!("{p}{name}.weight"), &[out, inp], 0.4);
+                put(format!("{p}{name}.bias"), &[out], 0.2);
+            }
+            for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+                put(format!("{p}{name}.weight"), &[16], 0.3);
+                put(format!("{p}{name}.bias"), &[16], 0.3);
+            }
+        }
+        (config, t)
+    }
+
+    #[test]
+    fn packed_padded_and_candle_transformers_agree() {
+        let (config, tensors) = tiny();
+        let dev = Device::Cpu;
+        let vb = || VarBuilder::from_tensors(tensors.clone(), DType::F32, &dev);
+        let ours = Bert::load(vb(), &config).unwrap();
+        let theirs = BertModel::load(vb(), &config).unwrap();
+        let windows: Vec<Vec<u32>> = vec![vec![3, 9, 4], vec![7, 1, 22, 5, 8, 30, 2], vec![11]];
+
+        let refs: Vec<&[u32]> = windows.iter().map(|w| w.as_slice()).collect();
+        let packed = ours.forward_packed(&refs, 2).unwrap().to_vec2::<f32>().unwrap();
+
+        let len = 7;
+        let mut ids = Vec::new();
+        let mut mask = Vec::new();
+        for w in &windows {
+            ids.extend(w.iter().copied().chain(std::iter::repeat_n(0, len - w.len())));
+            mask.extend((0..len).map(|i| u32::from(i < w.len())));
+        }
+        let ids = Tensor::from_vec(ids, (3, len), &dev).unwrap();
+        let mask = Tensor::from_vec(mask, (3, len), &dev).unwrap();
+        let padded = ours
+            .forward_padded(&ours.embed_padded(&ids).unwrap(), &mask, &ours.layers)
+            .unwrap()
+            .to_vec3::<f32>()
+            .unwrap();
+        let reference = theirs
+            .forward(&ids, &ids.zeros_like().unwrap(), Some(&mask))
+            .unwrap()
+            .to_vec3::<f32>()
+            .unwrap();
+
+        let mut row = 0;
+        let mut worst = 0f32;
+        for (b, w) in windows.iter().enumerate() {
+            for i in 0..w.len() {
+                for d in 0..16 {
+                    let want = reference[b][i][d];
+                    worst = worst
+                        .max((packed[row][d] - want).abs())
+                        .max((padded[b][i][d] - want).abs());
+                }
+                row += 1;
+            }
+        }
+        assert!(worst < 1e-5, "largest difference {worst}");
+    }
+
+    #[test]
+    fn split_qkv_gives_back_the_loaded_tensors() {
+        let (config, tensors) = tiny();
+        let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
+        let bert = Bert::load(vb, &config).unwrap();
+        for (name, t) in bert.layers[1].named_tensors().unwrap() {
+            let want = &tensors[&format!("encoder.layer.1.{name}")];
+            let diff = (t - want).unwrap().abs().unwrap().max_all().unwrap();
+            assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0, "{name}");
+        }
+    }
+}

@@ -40,9 +40,9 @@ macro_rules! dispatch {
 #[inline(always)]
 fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let t = x * std::f32::consts::LOG2_E;
-    let n = (t + 0.5).floor();
-    let f = (t - n) * std::f32::consts::LN_2; // |f| <= ln2 / 2
+    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    // x - n·ln2 in two steps (Cody and Waite), so that large |x| keep their low bits.
+    let f = (x - n * 0.693_359_4) + n * 2.121_944_4e-4; // |f| <= ln2 / 2
     // Taylor series of e^f to the 7th power: truncation error below 1e-8 on |f| <= 0.35.
     let p = 1.0
         + f * (1.0
