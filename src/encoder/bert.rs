@@ -246,11 +246,7 @@ impl Bert {
     }
 
     /// Hidden states of packed windows, `(total tokens, hidden)`, after layers `0..upto`.
-    pub fn forward_packed(
-        &self,
-        windows: &[&[u32]],
-        upto: usize,
-    ) -> candle_core::Result<Tensor> {
+    pub fn forward_packed(&self, windows: &[&[u32]], upto: usize) -> candle_core::Result<Tensor> {
         let mut ids = Vec::new();
         let mut positions = Vec::new();
         let mut sequences = Vec::with_capacity(windows.len());
@@ -277,7 +273,8 @@ impl Bert {
         for layer in &self.layers[..upto.min(self.layers.len())] {
             let qkv = layer.qkv.forward(&xs)?;
             let context = qkv.apply_op1_no_bwd(&attention)?;
-            let attended = self.add_norm_dense(&context, &xs, &layer.attention_out, &layer.attention_norm)?;
+            let attended =
+                self.add_norm_dense(&context, &xs, &layer.attention_out, &layer.attention_norm)?;
             let up = layer.up.product(&attended)?;
             up.inplace_op2(&layer.up.bias, &BiasGelu)?;
             xs = self.add_norm_dense(&up, &attended, &layer.down, &layer.output_norm)?;
@@ -324,7 +321,10 @@ impl Bert {
     pub fn embed_padded(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
         let (batch, len) = ids.dims2()?;
         let e = &self.embeddings;
-        let words = e.word.index_select(&ids.flatten_all()?, 0)?.reshape((batch, len, ()))?;
+        let words = e
+            .word
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((batch, len, ()))?;
         let positions = e.position.narrow(0, 0, len)?;
         let types = e.token_type.narrow(0, 0, 1)?;
         let xs = words.broadcast_add(&positions)?.broadcast_add(&types)?;
@@ -395,8 +395,16 @@ mod tests {
             t.insert(name, x);
         };
         put("embeddings.word_embeddings.weight".into(), &[50, 16], 1.0);
-        put("embeddings.position_embeddings.weight".into(), &[32, 16], 0.5);
-        put("embeddings.token_type_embeddings.weight".into(), &[2, 16], 0.5);
+        put(
+            "embeddings.position_embeddings.weight".into(),
+            &[32, 16],
+            0.5,
+        );
+        put(
+            "embeddings.token_type_embeddings.weight".into(),
+            &[2, 16],
+            0.5,
+        );
         put("embeddings.LayerNorm.weight".into(), &[16], 0.3);
         put("embeddings.LayerNorm.bias".into(), &[16], 0.3);
         for i in 0..2 {
@@ -430,13 +438,21 @@ mod tests {
         let windows: Vec<Vec<u32>> = vec![vec![3, 9, 4], vec![7, 1, 22, 5, 8, 30, 2], vec![11]];
 
         let refs: Vec<&[u32]> = windows.iter().map(|w| w.as_slice()).collect();
-        let packed = ours.forward_packed(&refs, 2).unwrap().to_vec2::<f32>().unwrap();
+        let packed = ours
+            .forward_packed(&refs, 2)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
 
         let len = 7;
         let mut ids = Vec::new();
         let mut mask = Vec::new();
         for w in &windows {
-            ids.extend(w.iter().copied().chain(std::iter::repeat_n(0, len - w.len())));
+            ids.extend(
+                w.iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0, len - w.len())),
+            );
             mask.extend((0..len).map(|i| u32::from(i < w.len())));
         }
         let ids = Tensor::from_vec(ids, (3, len), &dev).unwrap();

@@ -43,7 +43,7 @@ fn exp(x: f32) -> f32 {
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     // x - n·ln2 in two steps (Cody and Waite), so that large |x| keep their low bits.
     let f = (x - n * 0.693_359_4) + n * 2.121_944_4e-4; // |f| <= ln2 / 2
-    // Taylor series of e^f to the 7th power: truncation error below 1e-8 on |f| <= 0.35.
+                                                        // Taylor series of e^f to the 7th power: truncation error below 1e-8 on |f| <= 0.35.
     let p = 1.0
         + f * (1.0
             + f * (0.5
@@ -160,9 +160,8 @@ impl InplaceOp2 for AddNorm {
         xs.par_chunks_mut(width * ROWS_PER_TASK)
             .zip(residual.par_chunks(width * ROWS_PER_TASK))
             .for_each(|(rows, res)| {
-                dispatch!(for (row, res) in rows
-                    .chunks_exact_mut(width)
-                    .zip(res.chunks_exact(width))
+                dispatch!(for (row, res) in
+                    rows.chunks_exact_mut(width).zip(res.chunks_exact(width))
                 {
                     norm_row(row, res, bias, gamma, beta, eps)
                 })
@@ -172,7 +171,14 @@ impl InplaceOp2 for AddNorm {
 }
 
 #[inline(always)]
-fn norm_row(row: &mut [f32], residual: &[f32], bias: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
+fn norm_row(
+    row: &mut [f32],
+    residual: &[f32],
+    bias: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) {
     let mut sum = 0.0f32;
     for ((x, r), b) in row.iter_mut().zip(residual).zip(bias) {
         *x += r + b;
@@ -239,43 +245,71 @@ impl CustomOp1 for PackedAttention {
             .iter()
             .flat_map(|&(first, len)| (0..self.heads).map(move |h| (first, len, h)))
             .collect();
-        tasks.par_iter().for_each_init(Vec::new, |scores, &(first, len, head)| {
-            let shared = &shared;
-            scores.clear();
-            scores.resize(len * len, 0.0);
-            let q = qkv[first * width + head * dim..].as_ptr();
-            let k = qkv[first * width + hidden + head * dim..].as_ptr();
-            let v = qkv[first * width + 2 * hidden + head * dim..].as_ptr();
-            let w = width as isize;
-            // SAFETY: every pointer/stride pair stays inside `qkv` (rows first..first+len of a
-            // (tokens, width) matrix, `dim` columns from the head's offset), `scores` holds
-            // len × len values, and the output block is this task's alone.
-            unsafe {
-                // scores = scale · Q Kᵀ
-                gemm::gemm(
-                    len, len, dim,
-                    scores.as_mut_ptr(), 1, len as isize, false,
-                    q, 1, w,
-                    k, w, 1,
-                    0.0, scale, false, false, false,
-                    gemm::Parallelism::None,
-                );
-            }
-            dispatch!(for row in scores.chunks_exact_mut(len) {
-                softmax(row)
+        tasks
+            .par_iter()
+            .for_each_init(Vec::new, |scores, &(first, len, head)| {
+                let shared = &shared;
+                scores.clear();
+                scores.resize(len * len, 0.0);
+                let q = qkv[first * width + head * dim..].as_ptr();
+                let k = qkv[first * width + hidden + head * dim..].as_ptr();
+                let v = qkv[first * width + 2 * hidden + head * dim..].as_ptr();
+                let w = width as isize;
+                // SAFETY: every pointer/stride pair stays inside `qkv` (rows first..first+len of a
+                // (tokens, width) matrix, `dim` columns from the head's offset), `scores` holds
+                // len × len values, and the output block is this task's alone.
+                unsafe {
+                    // scores = scale · Q Kᵀ
+                    gemm::gemm(
+                        len,
+                        len,
+                        dim,
+                        scores.as_mut_ptr(),
+                        1,
+                        len as isize,
+                        false,
+                        q,
+                        1,
+                        w,
+                        k,
+                        w,
+                        1,
+                        0.0,
+                        scale,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
+                dispatch!(for row in scores.chunks_exact_mut(len) {
+                    softmax(row)
+                });
+                unsafe {
+                    // context = softmax(scores) · V, into this head's columns of the output rows
+                    gemm::gemm(
+                        len,
+                        dim,
+                        len,
+                        shared.0.add(first * hidden + head * dim),
+                        1,
+                        hidden as isize,
+                        false,
+                        scores.as_ptr(),
+                        1,
+                        len as isize,
+                        v,
+                        1,
+                        w,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
             });
-            unsafe {
-                // context = softmax(scores) · V, into this head's columns of the output rows
-                gemm::gemm(
-                    len, dim, len,
-                    shared.0.add(first * hidden + head * dim), 1, hidden as isize, false,
-                    scores.as_ptr(), 1, len as isize,
-                    v, 1, w,
-                    0.0, 1.0, false, false, false,
-                    gemm::Parallelism::None,
-                );
-            }
-        });
         Ok((CpuStorage::F32(out), Shape::from((tokens, hidden))))
     }
 }

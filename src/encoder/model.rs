@@ -392,27 +392,55 @@ fn special_tokens(
     Ok((ids[..split].to_vec(), ids[split..].to_vec()))
 }
 
-/// Memory-maps the weights, renaming the `gamma`/`beta` layer-norm variant when present.
+/// Reads the weights, renaming the `gamma`/`beta` layer-norm variant when present.
+///
+/// Each tensor is copied out of a memory map, and the map's pages for it are released right
+/// after, so that loading never holds the file twice (once mapped, once copied): the 470 MB
+/// default model would otherwise peak near 1 GB while loading.
 fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'a>, EncoderError> {
+    use candle_core::safetensors::Load;
     let wrap = |source| EncoderError::Weights {
         path: path.to_path_buf(),
         source,
     };
+    let file = std::fs::File::open(path).map_err(|source| EncoderError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // SAFETY: the file is opened read-only and demur never writes model files while running.
-    let mmaped = unsafe { candle_core::safetensors::MmapedSafetensors::new(path) }.map_err(wrap)?;
-    let names: Vec<String> = mmaped.tensors().into_iter().map(|(name, _)| name).collect();
-    if !names
-        .iter()
-        .any(|n| n.ends_with(".gamma") || n.ends_with(".beta"))
-    {
-        // SAFETY: as above.
-        return unsafe { VarBuilder::from_mmaped_safetensors(&[path], dtype, device) }
-            .map_err(wrap);
-    }
-
+    let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?;
+    let parsed = safetensors::SafeTensors::deserialize(&mmap)
+        .map_err(|e| wrap(candle_core::Error::wrap(e)))?;
+    let base = mmap.as_ptr() as usize;
     let mut tensors = HashMap::new();
-    for name in names {
-        let tensor = mmaped.load(&name, device).map_err(wrap)?;
+    // SAFETY (for `release`): dropping the pages of a read-only file mapping only makes a
+    // later access read them from the file again; the file does not change while demur runs.
+    let release = |bytes: &[u8]| unsafe {
+        let offset = bytes.as_ptr() as usize - base;
+        if let Err(e) =
+            mmap.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
+        {
+            tracing::debug!(error = %e, "could not release mapped pages");
+        }
+    };
+    for (name, view) in parsed.tensors() {
+        let tensor = if view.dtype() == safetensors::Dtype::F32 {
+            // Copied a slice at a time, each slice's pages released before the next.
+            let mut values = Vec::with_capacity(view.data().len() / 4);
+            for bytes in view.data().chunks(1 << 22) {
+                values.extend(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                );
+                release(bytes);
+            }
+            Tensor::from_vec(values, view.shape(), device).map_err(wrap)?
+        } else {
+            let tensor = view.load(device).map_err(wrap)?;
+            release(view.data());
+            tensor
+        };
         let renamed = match name.rsplit_once('.') {
             Some((stem, "gamma")) => format!("{stem}.weight"),
             Some((stem, "beta")) => format!("{stem}.bias"),
