@@ -72,10 +72,10 @@ pub struct Analyzer {
 impl Analyzer {
     /// Loads everything the options name.
     pub fn new(options: &AnalyzerOptions) -> Result<Analyzer, AnalyzeError> {
-        let model = options.model.clone().unwrap_or_else(default_model);
-        let encoder = Encoder::load(&model, &options.encoder)?;
         let head_dir = options.head.clone().unwrap_or_else(default_head);
         let head = Head::load(&head_dir)?;
+        let model = model_for(&head_dir, &head, options.model.clone());
+        let encoder = Encoder::load(&model, &options.encoder)?;
         head.check_encoder(&head_dir, encoder.name(), encoder.hidden_size())?;
         let playbook = match &options.playbook {
             Some(path) => Playbook::load(path)?,
@@ -183,6 +183,18 @@ pub fn default_model() -> String {
         return installed.display().to_string();
     }
     "intfloat/multilingual-e5-small".to_string()
+}
+
+/// The encoder to pair with a head: the one asked for, else the head's own directory when
+/// the head bundles its encoder (a fine-tuned checkpoint), else [`default_model`].
+pub fn model_for(head_dir: &Path, head: &Head, asked: Option<String>) -> String {
+    asked.unwrap_or_else(|| {
+        if head.config().bundled_encoder {
+            head_dir.display().to_string()
+        } else {
+            default_model()
+        }
+    })
 }
 
 /// The head shipped with demur: `$DEMUR_HEAD`, else `models/objection-head`.

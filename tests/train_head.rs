@@ -3,45 +3,12 @@
 
 mod common;
 
-use std::io::Write;
-
-use common::{tiny_bert, Naming};
+use common::{tiny_bert, write_dataset, Naming};
 use demur::classify::{Head, HeadError, HeadInput};
 use demur::encoder::{Encoder, EncoderOptions};
 use demur::train::{
     read_dataset, train, DatasetError, FitOptions, InputChoice, TrainOptions, TrainProgress,
 };
-
-/// Separable data: price turns use price words, technical turns stack words, the rest chat.
-fn write_dataset(path: &std::path::Path, conversations: usize, offset: usize) {
-    let price = [
-        "the price is too high",
-        "budget is too high",
-        "price price budget",
-    ];
-    let technical = [
-        "run it on our stack first",
-        "need a pilot first",
-        "security on our stack",
-    ];
-    let chat = ["hello thanks", "ok great", "thanks a lot"];
-    let mut file = std::fs::File::create(path).unwrap();
-    for i in 0..conversations {
-        let k = (i + offset) % 3;
-        let line = serde_json::json!({
-            "id": format!("c{i}"),
-            "language": "en",
-            "turns": [
-                {"speaker": "Rep", "role": "seller", "text": "hello", "labels": []},
-                {"speaker": "Bo", "role": "customer", "text": price[k], "labels": ["price"]},
-                {"speaker": "Rep", "role": "seller", "text": "ok", "labels": []},
-                {"speaker": "Bo", "role": "customer", "text": technical[k], "labels": ["technical"]},
-                {"speaker": "Bo", "role": "customer", "text": chat[k], "labels": []}
-            ]
-        });
-        writeln!(file, "{line}").unwrap();
-    }
-}
 
 fn options(dir: &std::path::Path) -> TrainOptions {
     TrainOptions {

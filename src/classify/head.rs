@@ -54,6 +54,24 @@ pub struct HeadConfig {
     /// Independently initialised members whose probabilities are averaged (1: a single head).
     #[serde(default = "one")]
     pub members: usize,
+    /// The hidden layer's activation.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Whether the encoder's files are in the head's own directory (a fine-tuned checkpoint):
+    /// then that directory is the encoder unless another is asked for explicitly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bundled_encoder: bool,
+}
+
+/// The activation of a head's hidden layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// The exact GELU (heads trained on frozen vectors).
+    #[default]
+    Gelu,
+    /// tanh, as in BERT's pooler (fine-tuned sequence classifiers).
+    Tanh,
 }
 
 fn one() -> usize {
@@ -269,7 +287,14 @@ impl Head {
         for (member, (input_mask, hidden_mask)) in self.members.iter().zip(masks) {
             let h = apply(x.clone(), input_mask)?;
             let h = match &member.hidden {
-                Some(layer) => apply(layer.forward(&h)?.gelu_erf()?, hidden_mask)?,
+                Some(layer) => {
+                    let z = layer.forward(&h)?;
+                    let z = match self.config.activation {
+                        Activation::Gelu => z.gelu_erf()?,
+                        Activation::Tanh => z.tanh()?,
+                    };
+                    apply(z, hidden_mask)?
+                }
                 None => h,
             };
             out.push(member.output.forward(&h)?);

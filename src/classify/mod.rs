@@ -7,7 +7,7 @@ mod inputs;
 use std::collections::HashMap;
 
 pub use aggregate::conversation_scores;
-pub use head::{member_prefix, Head, HeadConfig, HeadError, HeadInput};
+pub use head::{member_prefix, Activation, Head, HeadConfig, HeadError, HeadInput};
 pub use inputs::{context_turn, feature_row, needed_turns, scored_turns};
 
 use crate::analysis::Objection;

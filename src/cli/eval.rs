@@ -34,23 +34,19 @@ pub struct EvalArgs {
 /// Runs `demur eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let data = read_dataset(&args.data)?;
-    let model = args
-        .model
-        .model
-        .clone()
-        .unwrap_or_else(demur::analyzer::default_model);
-    let options = EncoderOptions {
-        device: args.model.device.clone(),
-        ..Default::default()
-    };
-    let encoder =
-        Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
     let head_dir = args
         .model
         .head
         .clone()
         .unwrap_or_else(demur::analyzer::default_head);
     let head = Head::load(&head_dir)?;
+    let model = demur::analyzer::model_for(&head_dir, &head, args.model.model.clone());
+    let options = EncoderOptions {
+        device: args.model.device.clone(),
+        ..Default::default()
+    };
+    let encoder =
+        Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
     head.check_encoder(&head_dir, encoder.name(), encoder.hidden_size())?;
 
     let cache = if args.no_cache {

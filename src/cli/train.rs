@@ -8,7 +8,8 @@ use clap::{Args, ValueEnum};
 use demur::classify::HeadInput;
 use demur::encoder::{Encoder, EncoderOptions};
 use demur::train::{
-    default_cache_dir, train, FitOptions, InputChoice, TrainOptions, TrainProgress,
+    default_cache_dir, finetune, train, FinetuneOptions, FitOptions, InputChoice, TrainOptions,
+    TrainProgress,
 };
 
 use super::progress;
@@ -48,15 +49,22 @@ pub struct TrainArgs {
     /// Ensemble members whose probabilities are averaged.
     #[arg(long, default_value_t = 5)]
     members: usize,
-    /// Most epochs.
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    /// Epochs without dev improvement before stopping.
-    #[arg(long, default_value_t = 15)]
-    patience: usize,
-    /// AdamW learning rate.
+    /// Most epochs [default: 100; with --unfreeze, 4].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Epochs without dev improvement before stopping [default: 15; with --unfreeze, 2].
+    #[arg(long)]
+    patience: Option<usize>,
+    /// AdamW learning rate of the head.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Fine-tune the top N encoder layers with the head (a sequence classifier on the buyer
+    /// turn alone); writes a checkpoint that Hugging Face `transformers` also loads.
+    #[arg(long, value_name = "N")]
+    unfreeze: Option<usize>,
+    /// AdamW learning rate of the unfrozen encoder layers.
+    #[arg(long, default_value_t = 5e-5)]
+    encoder_lr: f64,
     /// Dropout rate on the head's input and hidden layer while training.
     #[arg(long, default_value_t = 0.3)]
     dropout: f32,
@@ -85,9 +93,12 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(demur::analyzer::default_model);
     let encoder = Encoder::load(&model, &EncoderOptions::default())
         .with_context(|| format!("cannot load encoder `{model}`"))?;
+    if let Some(layers) = args.unfreeze {
+        return run_finetune(&args, &model, &encoder, layers, quiet);
+    }
     let options = TrainOptions {
-        train: args.train,
-        dev: args.dev,
+        train: args.train.clone(),
+        dev: args.dev.clone(),
         out: args.out.clone(),
         input: match args.input {
             InputArg::Turn => InputChoice::Only(HeadInput::Turn),
@@ -97,8 +108,8 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         hidden_layer: args.hidden,
         members: args.members,
         fit: FitOptions {
-            epochs: args.epochs,
-            patience: args.patience,
+            epochs: args.epochs.unwrap_or(100),
+            patience: args.patience.unwrap_or(15),
             learning_rate: args.lr,
             seed: args.seed,
             dropout: args.dropout,
@@ -110,8 +121,8 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         } else {
             default_cache_dir()
         },
-        name: args.name,
-        version: args.head_version,
+        name: args.name.clone(),
+        version: args.head_version.clone(),
     };
 
     let bar = progress::bar(0, quiet, "turns");
@@ -150,5 +161,61 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     );
     eprintln!("dev: {}", outcome.dev_report.summary());
     println!("{}", serde_json::to_string_pretty(&outcome.dev_report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `demur train --unfreeze N`: fine-tunes the top layers and writes a full checkpoint.
+fn run_finetune(
+    args: &TrainArgs,
+    model: &str,
+    encoder: &Encoder,
+    layers: usize,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    if matches!(args.input, InputArg::Context) {
+        anyhow::bail!(
+            "--unfreeze trains a sequence classifier on the buyer turn alone: drop --input context"
+        );
+    }
+    let base = demur::encoder::resolve(model)?;
+    let options = FinetuneOptions {
+        train: args.train.clone(),
+        dev: args.dev.clone(),
+        out: args.out.clone(),
+        name: args.name.clone(),
+        version: args.head_version.clone(),
+        layers,
+        epochs: args.epochs.unwrap_or(4),
+        patience: args.patience.unwrap_or(2),
+        encoder_learning_rate: args.encoder_lr,
+        head_learning_rate: args.lr,
+        weight_decay: args.weight_decay,
+        seed: args.seed,
+        ..FinetuneOptions::default()
+    };
+    let bar = progress::bar(0, quiet, "epochs");
+    bar.set_length(options.epochs as u64);
+    let mut epoch = |r: &demur::train::EpochReport| {
+        bar.suspend(|| {
+            eprintln!(
+                "fine-tune epoch {:>2}: loss {:.4}, dev macro-F1 {:.3}",
+                r.epoch, r.loss, r.dev_macro_f1
+            )
+        });
+        bar.inc(1);
+    };
+    let outcome = finetune(encoder, &base, &options, &mut epoch)?;
+    bar.finish_and_clear();
+    let report = demur::train::report(
+        &outcome.dev,
+        &outcome.dev_probabilities,
+        &outcome.config.thresholds,
+    );
+    eprintln!(
+        "checkpoint written to {} (top {layers} layers fine-tuned)",
+        args.out.display()
+    );
+    eprintln!("dev: {}", report.summary());
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::EncoderError;
 
 /// How token vectors become one turn vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pooling {
     /// Attention-masked mean over all tokens (what E5 and sentence-transformers expect).
@@ -20,7 +20,7 @@ pub enum Pooling {
 }
 
 /// How a model wants to be fed and pooled.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conventions {
     /// Canonical model id, used in outputs and to match heads to encoders.

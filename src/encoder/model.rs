@@ -49,6 +49,7 @@ pub struct Encoder {
     suffix_ids: Vec<u32>,
     pad_id: u32,
     options: EncoderOptions,
+    fingerprint: u64,
 }
 
 /// Tokens shared by consecutive windows of a long text.
@@ -78,6 +79,7 @@ impl Encoder {
         let _ = tokenizer.with_truncation(None);
         let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
 
+        let fingerprint = fingerprint(&files.weights);
         let vb = weights(&files.weights, dtype, &device)?;
         let bert = Bert::load(vb, &config).map_err(|source| EncoderError::Weights {
             path: files.weights.clone(),
@@ -102,6 +104,7 @@ impl Encoder {
             suffix_ids,
             pad_id,
             options: options.clone(),
+            fingerprint,
         })
     }
 
@@ -123,6 +126,30 @@ impl Encoder {
     /// The model's feeding and pooling conventions.
     pub fn conventions(&self) -> &Conventions {
         &self.conventions
+    }
+
+    /// Identifies the weights file (its size and modification time), so that caches of
+    /// vectors notice a retrained model under the same name.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The transformer itself, for fine-tuning.
+    pub(crate) fn bert(&self) -> &Bert {
+        &self.bert
+    }
+
+    /// The token ids of a text's first window, special tokens included: what a model that
+    /// reads one window per text (a sequence classifier) sees.
+    pub fn first_window(&self, text: &str) -> Result<Vec<u32>, EncoderError> {
+        let ids = self.tokenize(text)?;
+        let room = self.max_length - self.prefix_ids.len() - self.suffix_ids.len();
+        Ok([
+            &self.prefix_ids[..],
+            &ids[..ids.len().min(room)],
+            &self.suffix_ids[..],
+        ]
+        .concat())
     }
 
     /// Token ids of a text with the model's prefix, without special tokens.
@@ -301,6 +328,16 @@ impl Encoder {
         }
         sum
     }
+}
+
+fn fingerprint(path: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(meta) = std::fs::metadata(path) {
+        meta.len().hash(&mut hasher);
+        meta.modified().ok().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 fn pick_device(name: &str) -> Result<Device, EncoderError> {

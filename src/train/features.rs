@@ -10,7 +10,7 @@ use super::dataset::LabeledConversation;
 use super::fit::Examples;
 use super::metrics::flags;
 use crate::classify::{feature_row, scored_turns, HeadInput};
-use crate::encoder::{Encoder, EncoderError};
+use crate::encoder::{Encoder, EncoderError, Pooling};
 
 /// Vectors of every turn of every conversation: `vectors[conversation][turn]`.
 pub type TurnVectors = Vec<Vec<Vec<f32>>>;
@@ -71,7 +71,14 @@ fn encode_in_chunks(
 fn encoder_key(encoder: &Encoder) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     encoder.name().hash(&mut hasher);
-    encoder.conventions().prefix.hash(&mut hasher);
+    encoder.fingerprint().hash(&mut hasher);
+    let conventions = encoder.conventions();
+    conventions.prefix.hash(&mut hasher);
+    let pooled = (conventions.pooling == Pooling::Cls, conventions.normalize);
+    // Caches written before pooling entered the key used mean pooling with normalisation.
+    if pooled != (false, true) {
+        pooled.hash(&mut hasher);
+    }
     encoder.max_length().hash(&mut hasher);
     hasher.finish()
 }

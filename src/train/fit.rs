@@ -227,7 +227,7 @@ fn adamw(options: &FitOptions) -> ParamsAdamW {
 }
 
 /// Positive-class weight per label: negatives / positives, so rare labels count as much.
-fn balance_weights(gold: &[[bool; 3]]) -> [f32; 3] {
+pub(crate) fn balance_weights(gold: &[[bool; 3]]) -> [f32; 3] {
     let mut out = [1f32; 3];
     for (k, w) in out.iter_mut().enumerate() {
         let pos = gold.iter().filter(|g| g[k]).count();

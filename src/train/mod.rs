@@ -8,6 +8,7 @@
 pub mod dataset;
 pub mod eval;
 pub mod features;
+pub mod finetune;
 pub mod fit;
 pub mod metrics;
 mod rng;
@@ -17,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 pub use dataset::{read_dataset, DatasetError, LabeledConversation};
 pub use eval::{report, EvalReport};
+pub use finetune::{finetune, FinetuneOptions, Finetuned};
 pub use fit::{EpochReport, FitOptions};
 
-use crate::classify::{HeadConfig, HeadError, HeadInput};
+use crate::classify::{Activation, HeadConfig, HeadError, HeadInput};
 use crate::encoder::{Encoder, EncoderError};
 use crate::label::Label;
 
@@ -35,6 +37,12 @@ pub enum TrainError {
     /// The head failed.
     #[error(transparent)]
     Head(#[from] HeadError),
+    /// A tensor operation failed.
+    #[error("training: {0}")]
+    Tensor(#[from] candle_core::Error),
+    /// The options cannot work together or with this encoder.
+    #[error("{0}")]
+    Options(String),
 }
 
 /// Which head inputs to try.
@@ -165,6 +173,8 @@ fn head_config(encoder: &Encoder, options: &TrainOptions, input: HeadInput) -> H
         input,
         hidden_layer: options.hidden_layer,
         members: options.members.max(1),
+        activation: Activation::Gelu,
+        bundled_encoder: false,
     }
 }
 

@@ -151,3 +151,35 @@ fn next_uniform(state: &mut u64) -> f32 {
         .wrapping_add(1442695040888963407);
     ((*state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
 }
+
+/// Separable data: price turns use price words, technical turns stack words, the rest chat.
+pub fn write_dataset(path: &std::path::Path, conversations: usize, offset: usize) {
+    let price = [
+        "the price is too high",
+        "budget is too high",
+        "price price budget",
+    ];
+    let technical = [
+        "run it on our stack first",
+        "need a pilot first",
+        "security on our stack",
+    ];
+    let chat = ["hello thanks", "ok great", "thanks a lot"];
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    for i in 0..conversations {
+        let k = (i + offset) % 3;
+        let line = serde_json::json!({
+            "id": format!("c{i}"),
+            "language": "en",
+            "turns": [
+                {"speaker": "Rep", "role": "seller", "text": "hello", "labels": []},
+                {"speaker": "Bo", "role": "customer", "text": price[k], "labels": ["price"]},
+                {"speaker": "Rep", "role": "seller", "text": "ok", "labels": []},
+                {"speaker": "Bo", "role": "customer", "text": technical[k], "labels": ["technical"]},
+                {"speaker": "Bo", "role": "customer", "text": chat[k], "labels": []}
+            ]
+        });
+        writeln!(file, "{line}").unwrap();
+    }
+}
