@@ -174,6 +174,16 @@ fn csv_output_has_the_documented_columns_and_output_file_is_written() {
     );
     assert_eq!(lines.count(), 3);
 
+    // A target that is not a regular file is written in place, never renamed over.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let out = demur(&["analyze", "--csv", "-o", "/dev/null", csv.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let kind = std::fs::metadata("/dev/null").unwrap().file_type();
+        assert!(kind.is_char_device(), "/dev/null is still a device");
+    }
+
     let out = demur(&["analyze", "--csv", "--per-objection", csv.to_str().unwrap()]);
     let header = stdout(&out).lines().next().unwrap_or_default().to_string();
     assert_eq!(

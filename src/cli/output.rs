@@ -41,6 +41,9 @@ enum Sink {
         temp: BufWriter<NamedTempFile>,
         path: PathBuf,
     },
+    /// An existing target that is not a regular file (`/dev/null`, a pipe): written in
+    /// place, since renaming over it would replace it.
+    Special(BufWriter<std::fs::File>),
     Csv(Box<csv::Writer<Sink>>),
 }
 
@@ -49,6 +52,7 @@ impl Write for Sink {
         match self {
             Sink::Stdout(w) => w.write(buf),
             Sink::File { temp, .. } => temp.write(buf),
+            Sink::Special(w) => w.write(buf),
             Sink::Csv(_) => Err(std::io::Error::other("csv sink is written through csv")),
         }
     }
@@ -57,6 +61,7 @@ impl Write for Sink {
         match self {
             Sink::Stdout(w) => w.flush(),
             Sink::File { temp, .. } => temp.flush(),
+            Sink::Special(w) => w.flush(),
             Sink::Csv(w) => w.flush(),
         }
     }
@@ -67,6 +72,13 @@ impl Writer {
     pub fn new(kind: Kind, per_objection: bool, output: Option<&Path>) -> anyhow::Result<Writer> {
         let mut sink = match output {
             None => Sink::Stdout(stdout_lines()),
+            Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Sink::Special(BufWriter::new(file))
+            }
             Some(path) => {
                 let dir = path
                     .parent()
@@ -130,6 +142,7 @@ impl Writer {
         };
         match sink {
             Sink::Stdout(mut w) => w.flush()?,
+            Sink::Special(mut w) => w.flush()?,
             Sink::File { temp, path } => {
                 let temp = temp
                     .into_inner()

@@ -7,7 +7,9 @@
 //! 1. a name with a seller word (`Rep`, `Sales`, `AE`, `SDR`, `Agent`, `销售`, `顾问`, `客服`,
 //!    `客户经理`) is a seller; one with a buyer word (`Customer`, `Client`, `Buyer`,
 //!    `Prospect`, `客户`, `买家`, `甲方`) is a customer;
-//! 2. when no seller is known yet, the first speaker who talks is the seller;
+//! 2. when no seller is known yet, the first speaker who talks is the seller — unless another
+//!    speaker plainly talks like one (see [`seller_talk`]: at least two more seller phrases,
+//!    net of buyer phrases, than the first speaker), since buyers do open some calls;
 //! 3. everyone else is a customer.
 //!
 //! Every guessed speaker adds one warning (``roles guessed: `Maya` = seller (first speaker)``).
@@ -40,6 +42,75 @@ const CUSTOMER_WORDS: &[&str] = &["customer", "client", "buyer", "prospect"];
 
 /// Chinese name parts that mark a customer.
 const CUSTOMER_HAN: &[&str] = &["客户", "买家", "甲方"];
+
+/// Phrases a seller says about their own offer, or to the buyer (lower case).
+const SELLER_PHRASES: &[&str] = &[
+    "our platform",
+    "our product",
+    "our solution",
+    "our customers",
+    "our clients",
+    "we offer",
+    "we can offer",
+    "we can set up",
+    "i can send",
+    "i'll send you",
+    "i can set up",
+    "thanks for your time",
+    "thanks for taking",
+    "would you be open",
+    "does that work for you",
+    "我们的产品",
+    "我们的系统",
+    "我们的方案",
+    "我们平台",
+    "给您",
+    "帮您",
+    "为您",
+    "您这边",
+    "您看",
+];
+
+/// Phrases a buyer says about the seller's offer or their own side (lower case).
+const BUYER_PHRASES: &[&str] = &[
+    "your product",
+    "your platform",
+    "your tool",
+    "your solution",
+    "your pricing",
+    "your team",
+    "you guys",
+    "our budget",
+    "my boss",
+    "we currently use",
+    "we're using",
+    "你们的",
+    "你们这个",
+    "你们那",
+    "我们老板",
+    "我们领导",
+    "我们预算",
+    "我们现在用",
+];
+
+/// How much a speaker's turns sound like the seller's: seller phrases minus buyer phrases.
+fn seller_talk(pieces: &[Piece], speaker: &str) -> i64 {
+    let mut score = 0i64;
+    for piece in pieces
+        .iter()
+        .filter(|p| p.speaker.as_deref() == Some(speaker))
+    {
+        let text = piece.text.to_lowercase();
+        let hits = |phrases: &[&str]| {
+            phrases
+                .iter()
+                .map(|p| text.matches(p).count() as i64)
+                .sum::<i64>()
+        };
+        score += hits(SELLER_PHRASES) - hits(BUYER_PHRASES);
+    }
+    score
+}
 
 /// What the source or the caller says about who is who.
 #[derive(Debug, Clone, Copy, Default)]
@@ -78,7 +149,7 @@ pub(crate) fn assign(pieces: &[Piece], hints: RoleHints<'_>) -> (Vec<Role>, Vec<
     let listed_seller_speaks = speakers
         .iter()
         .any(|name| is_listed_seller(name, hints.sellers));
-    for (name, role, reason) in guess(&speakers, &known, listed_seller_speaks) {
+    for (name, role, reason) in guess(pieces, &speakers, &known, listed_seller_speaks) {
         warnings.push(format!(
             "roles guessed: `{name}` = {} ({reason})",
             role_name(role)
@@ -161,6 +232,7 @@ fn is_listed_seller(name: &str, sellers: &[String]) -> bool {
 /// Guesses for the speakers without a known role: `(name, role, reason)` in talking order.
 /// When a listed seller speaks, everyone else is a customer; otherwise names, then order.
 fn guess<'p>(
+    pieces: &[Piece],
     speakers: &[&'p str],
     known: &HashMap<&'p str, Role>,
     listed_seller_speaks: bool,
@@ -190,15 +262,29 @@ fn guess<'p>(
         .copied()
         .filter(|n| !guessed.contains(n))
         .collect();
-    let mut has_seller = known.values().any(|r| *r == Role::Seller)
+    let has_seller = known.values().any(|r| *r == Role::Seller)
         || guesses.iter().any(|(_, role, _)| *role == Role::Seller);
+    let seller = match rest.first() {
+        Some(&first) if !has_seller => {
+            let talk: Vec<i64> = rest.iter().map(|name| seller_talk(pieces, name)).collect();
+            let (best, best_talk) = talk
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, t)| (*t, std::cmp::Reverse(i)))
+                .map_or((0, 0), |(i, t)| (i, *t));
+            if best > 0 && best_talk - talk[0] >= 2 {
+                Some((rest[best], "talks like the seller"))
+            } else {
+                Some((first, "first speaker"))
+            }
+        }
+        _ => None,
+    };
     for name in rest {
-        let (role, reason) = if has_seller {
-            (Role::Customer, "another speaker is the seller")
-        } else {
-            (Role::Seller, "first speaker")
+        let (role, reason) = match seller {
+            Some((s, reason)) if s == name => (Role::Seller, reason),
+            _ => (Role::Customer, "another speaker is the seller"),
         };
-        has_seller = true;
         guesses.push((name, role, reason.to_string()));
     }
     let order: HashMap<&str, usize> = speakers.iter().enumerate().map(|(i, s)| (*s, i)).collect();
@@ -268,6 +354,32 @@ mod tests {
                 "roles guessed: `Li` = customer (another speaker is the seller)",
             ]
         );
+    }
+
+    #[test]
+    fn a_buyer_who_opens_is_not_taken_for_the_seller() {
+        let mut ps = pieces(&[Some("Dana"), Some("Sam"), Some("Dana"), Some("Sam")]);
+        ps[0].text = "Hi, thanks for calling back. I looked at your pricing page.".into();
+        ps[1].text =
+            "Thanks for taking the time. Our platform can import that; I can send a demo link."
+                .into();
+        ps[2].text = "You guys said it works with our budget tool?".into();
+        ps[3].text = "Yes, our customers use it daily. Does that work for you?".into();
+        let (roles, warnings) = assign(&ps, RoleHints::default());
+        assert_eq!(
+            roles,
+            vec![Role::Customer, Role::Seller, Role::Customer, Role::Seller]
+        );
+        assert!(
+            warnings.contains(&"roles guessed: `Sam` = seller (talks like the seller)".to_string()),
+            "{warnings:?}"
+        );
+
+        // Weak evidence keeps the first-speaker rule.
+        let mut ps = pieces(&[Some("Dana"), Some("Sam")]);
+        ps[1].text = "Our platform does that.".into();
+        let (roles, _) = assign(&ps, RoleHints::default());
+        assert_eq!(roles, vec![Role::Seller, Role::Customer]);
     }
 
     #[test]
