@@ -18,6 +18,9 @@ pub enum HeadInput {
     /// The buyer turn's vector followed by the vector of the seller turn before it (zeros
     /// when there is none).
     TurnAndContext,
+    /// As `TurnAndContext`, then the vector of the seller turn after it (the reply; zeros
+    /// when there is none).
+    TurnAndNeighbours,
 }
 
 impl HeadInput {
@@ -26,6 +29,7 @@ impl HeadInput {
         match self {
             HeadInput::Turn => hidden,
             HeadInput::TurnAndContext => 2 * hidden,
+            HeadInput::TurnAndNeighbours => 3 * hidden,
         }
     }
 }

@@ -23,11 +23,19 @@ pub fn context_turn(conversation: &Conversation, turn: usize) -> Option<usize> {
         .find(|&i| conversation.turns[i].role == Role::Seller)
 }
 
+/// The seller turn that answers a buyer turn: the nearest later seller turn, if any.
+pub fn reply_turn(conversation: &Conversation, turn: usize) -> Option<usize> {
+    (turn + 1..conversation.turns.len()).find(|&i| conversation.turns[i].role == Role::Seller)
+}
+
 /// The turn indices whose vectors are needed to score `scored` with `input`.
 pub fn needed_turns(conversation: &Conversation, scored: &[usize], input: HeadInput) -> Vec<usize> {
     let mut needed: Vec<usize> = scored.to_vec();
-    if input == HeadInput::TurnAndContext {
+    if input != HeadInput::Turn {
         needed.extend(scored.iter().filter_map(|&t| context_turn(conversation, t)));
+    }
+    if input == HeadInput::TurnAndNeighbours {
+        needed.extend(scored.iter().filter_map(|&t| reply_turn(conversation, t)));
     }
     needed.sort_unstable();
     needed.dedup();
@@ -42,15 +50,18 @@ pub fn feature_row<'a>(
     vector: impl Fn(usize) -> &'a [f32],
 ) -> Vec<f32> {
     let own = vector(turn);
+    let mut row = own.to_vec();
+    let mut push = |other: Option<usize>| match other {
+        Some(c) => row.extend_from_slice(vector(c)),
+        None => row.extend(std::iter::repeat_n(0.0, own.len())),
+    };
     match input {
-        HeadInput::Turn => own.to_vec(),
-        HeadInput::TurnAndContext => {
-            let mut row = own.to_vec();
-            match context_turn(conversation, turn) {
-                Some(c) => row.extend_from_slice(vector(c)),
-                None => row.extend(std::iter::repeat_n(0.0, own.len())),
-            }
-            row
+        HeadInput::Turn => {}
+        HeadInput::TurnAndContext => push(context_turn(conversation, turn)),
+        HeadInput::TurnAndNeighbours => {
+            push(context_turn(conversation, turn));
+            push(reply_turn(conversation, turn));
         }
     }
+    row
 }

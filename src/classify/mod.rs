@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 pub use aggregate::conversation_scores;
 pub use head::{member_prefix, Activation, Head, HeadConfig, HeadError, HeadInput};
-pub use inputs::{context_turn, feature_row, needed_turns, scored_turns};
+pub use inputs::{context_turn, feature_row, needed_turns, reply_turn, scored_turns};
 
 use crate::analysis::Objection;
 use crate::encoder::{Encoder, EncoderError};

@@ -21,7 +21,9 @@ enum InputArg {
     Turn,
     /// The buyer turn plus the seller turn before it.
     Context,
-    /// Train both and keep the better on dev.
+    /// The buyer turn plus the seller turns before and after it.
+    Neighbours,
+    /// Train every input and keep the best on dev.
     Measure,
 }
 
@@ -38,8 +40,9 @@ pub struct TrainArgs {
     #[arg(long)]
     model: Option<String>,
     /// Where the head is written.
-    #[arg(long, default_value = "models/objection-head")]
-    out: PathBuf,
+    /// [default: models/objection-head; with --unfreeze, models/objection-head-ft]
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Head input.
     #[arg(long, value_enum, default_value = "measure")]
     input: InputArg,
@@ -75,8 +78,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 17)]
     seed: u64,
     /// Head name.
-    #[arg(long, default_value = "objection-head")]
-    name: String,
+    /// [default: objection-head; with --unfreeze, objection-head-ft]
+    #[arg(long)]
+    name: Option<String>,
     /// Head version.
     #[arg(long = "head-version", default_value = "1")]
     head_version: String,
@@ -96,13 +100,18 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     if let Some(layers) = args.unfreeze {
         return run_finetune(&args, &model, &encoder, layers, quiet);
     }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("models/objection-head"));
     let options = TrainOptions {
         train: args.train.clone(),
         dev: args.dev.clone(),
-        out: args.out.clone(),
+        out: out.clone(),
         input: match args.input {
             InputArg::Turn => InputChoice::Only(HeadInput::Turn),
             InputArg::Context => InputChoice::Only(HeadInput::TurnAndContext),
+            InputArg::Neighbours => InputChoice::Only(HeadInput::TurnAndNeighbours),
             InputArg::Measure => InputChoice::Measure,
         },
         hidden_layer: args.hidden,
@@ -121,7 +130,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         } else {
             default_cache_dir()
         },
-        name: args.name.clone(),
+        name: args.name.clone().unwrap_or_else(|| "objection-head".into()),
         version: args.head_version.clone(),
     };
 
@@ -157,7 +166,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     eprintln!(
         "kept input {:?}; head written to {}",
         outcome.config.input,
-        args.out.display()
+        out.display()
     );
     eprintln!("dev: {}", outcome.dev_report.summary());
     println!("{}", serde_json::to_string_pretty(&outcome.dev_report)?);
@@ -172,17 +181,24 @@ fn run_finetune(
     layers: usize,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
-    if matches!(args.input, InputArg::Context) {
+    if matches!(args.input, InputArg::Context | InputArg::Neighbours) {
         anyhow::bail!(
             "--unfreeze trains a sequence classifier on the buyer turn alone: drop --input context"
         );
     }
     let base = demur::encoder::resolve(model)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("models/objection-head-ft"));
     let options = FinetuneOptions {
         train: args.train.clone(),
         dev: args.dev.clone(),
-        out: args.out.clone(),
-        name: args.name.clone(),
+        out: out.clone(),
+        name: args
+            .name
+            .clone()
+            .unwrap_or_else(|| "objection-head-ft".into()),
         version: args.head_version.clone(),
         layers,
         epochs: args.epochs.unwrap_or(4),
@@ -213,7 +229,7 @@ fn run_finetune(
     );
     eprintln!(
         "checkpoint written to {} (top {layers} layers fine-tuned)",
-        args.out.display()
+        out.display()
     );
     eprintln!("dev: {}", report.summary());
     println!("{}", serde_json::to_string_pretty(&report)?);

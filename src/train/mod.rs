@@ -122,7 +122,11 @@ pub fn train(
 
     let inputs = match options.input {
         InputChoice::Only(input) => vec![input],
-        InputChoice::Measure => vec![HeadInput::Turn, HeadInput::TurnAndContext],
+        InputChoice::Measure => vec![
+            HeadInput::Turn,
+            HeadInput::TurnAndContext,
+            HeadInput::TurnAndNeighbours,
+        ],
     };
     let mut best: Option<fit::Fitted> = None;
     let mut candidates = Vec::new();
