@@ -10,7 +10,10 @@ use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
 use super::bert::Bert;
-use super::{resolve, window, Conventions, EncoderError, ModelFiles, Pooling};
+use super::{
+    resolve, window, Conventions, EncoderError, ModelFiles, Pooling, QuantizedWeights,
+    QUANTIZED_WEIGHTS,
+};
 
 /// How to run an encoder.
 #[derive(Debug, Clone)]
@@ -23,6 +26,10 @@ pub struct EncoderOptions {
     pub batch_size: usize,
     /// Most tokens (windows × padded length) per forward pass.
     pub batch_tokens: usize,
+    /// Run the weight matrices and word embeddings as 4-bit Q4_0 blocks from
+    /// `model-q4_0.safetensors` (CPU only): a smaller model in memory, vectors close to but not
+    /// equal to the f32 ones.
+    pub quantized: bool,
 }
 
 impl Default for EncoderOptions {
@@ -32,6 +39,7 @@ impl Default for EncoderOptions {
             dtype: "f32".into(),
             batch_size: 32,
             batch_tokens: 4096,
+            quantized: false,
         }
     }
 }
@@ -78,10 +86,15 @@ impl Encoder {
         let _ = tokenizer.with_truncation(None);
         let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
 
-        let vb = weights(&files.weights, dtype, &device)?;
-        let bert = Bert::load(vb, &config).map_err(|source| EncoderError::Weights {
-            path: files.weights.clone(),
-            source,
+        let mut quantized = quantized_weights(&files, options, &device)?;
+        let vb = weights(&files.weights, dtype, &device, &|name| {
+            quantized.contains(name)
+        })?;
+        let bert = Bert::load_quantized(vb, &mut quantized, &config).map_err(|source| {
+            EncoderError::Weights {
+                path: files.weights.clone(),
+                source,
+            }
         })?;
 
         let max_length = files
@@ -89,7 +102,12 @@ impl Encoder {
             .max_length
             .unwrap_or(config.max_position_embeddings)
             .min(config.max_position_embeddings);
-        tracing::info!(model = %files.name, device = ?device, "encoder loaded");
+        tracing::info!(
+            model = %files.name,
+            device = ?device,
+            quantized = options.quantized,
+            "encoder loaded"
+        );
         Ok(Encoder {
             name: files.name,
             bert,
@@ -108,6 +126,11 @@ impl Encoder {
     /// The model's name in outputs: its canonical id or the path it was loaded from.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the weights run as 4-bit blocks ([`EncoderOptions::quantized`]).
+    pub fn quantized(&self) -> bool {
+        self.options.quantized
     }
 
     /// Width of the vectors [`Encoder::embed`] returns.
@@ -340,6 +363,30 @@ fn pick_dtype(name: &str, device: &Device) -> Result<DType, EncoderError> {
     Ok(dtype)
 }
 
+/// The 4-bit matrices when the options ask for them (none otherwise).
+fn quantized_weights(
+    files: &ModelFiles,
+    options: &EncoderOptions,
+    device: &Device,
+) -> Result<QuantizedWeights, EncoderError> {
+    if !options.quantized {
+        return Ok(QuantizedWeights::default());
+    }
+    if !device.is_cpu() {
+        return Err(EncoderError::Unsupported(format!(
+            "the quantized encoder runs on the CPU only (device `{}` was asked for)",
+            options.device
+        )));
+    }
+    let Some(path) = &files.quantized_weights else {
+        return Err(EncoderError::NoQuantizedWeights {
+            weights: files.weights.clone(),
+            file: QUANTIZED_WEIGHTS.to_string(),
+        });
+    };
+    QuantizedWeights::load(path)
+}
+
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
     let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
         path: path.to_path_buf(),
@@ -392,12 +439,18 @@ fn special_tokens(
     Ok((ids[..split].to_vec(), ids[split..].to_vec()))
 }
 
-/// Reads the weights, renaming the `gamma`/`beta` layer-norm variant when present.
+/// Reads the weights, renaming the `gamma`/`beta` layer-norm variant when present, and
+/// leaving out the tensors `skip` names (those the quantized encoder reads elsewhere).
 ///
 /// Each tensor is copied out of a memory map, and the map's pages for it are released right
 /// after, so that loading never holds the file twice (once mapped, once copied): the 470 MB
 /// default model would otherwise peak near 1 GB while loading.
-fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'a>, EncoderError> {
+fn weights<'a>(
+    path: &Path,
+    dtype: DType,
+    device: &Device,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<VarBuilder<'a>, EncoderError> {
     use candle_core::safetensors::Load;
     let wrap = |source| EncoderError::Weights {
         path: path.to_path_buf(),
@@ -424,6 +477,9 @@ fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<
         }
     };
     for (name, view) in parsed.tensors() {
+        if skip(&name) {
+            continue;
+        }
         let tensor = if view.dtype() == safetensors::Dtype::F32 {
             // Copied a slice at a time, each slice's pages released before the next.
             let mut values = Vec::with_capacity(view.data().len() / 4);
