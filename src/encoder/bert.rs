@@ -15,7 +15,9 @@
 //! ([`Weight::Quantized`], loaded by [`Bert::load_quantized`]): the packed pass then multiplies
 //! them with candle's quantized kernels and dequantises only the embedding rows it looks up.
 
-use candle_core::quantized::QMatMul;
+use std::sync::Arc;
+
+use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
@@ -41,7 +43,30 @@ impl Weight {
         name: &str,
     ) -> candle_core::Result<Weight> {
         match quantized.take(&full_name(vb, name), shape)? {
-            Some(q) => Ok(Weight::Quantized(QMatMul::from_qtensor(q)?)),
+            Some(q) => Weight::matrix(q),
+            None => Ok(Weight::F32(vb.get(shape, name)?)),
+        }
+    }
+
+    /// A matrix of 4-bit blocks, or its f32 dequantisation when `CANDLE_DEQUANTIZE_ALL` asks
+    /// for f32 products (which then run exactly as for an f32 model).
+    fn matrix(q: QTensor) -> candle_core::Result<Weight> {
+        match QMatMul::from_qtensor(q)? {
+            QMatMul::Tensor(t) => Ok(Weight::F32(t)),
+            q => Ok(Weight::Quantized(q)),
+        }
+    }
+
+    /// Reads the embedding table `{prefix}.{name}` like [`Weight::load`], except that 4-bit
+    /// blocks stay blocks even under `CANDLE_DEQUANTIZE_ALL`: the table is where the memory is.
+    fn load_table(
+        vb: &VarBuilder,
+        quantized: &mut QuantizedWeights,
+        shape: (usize, usize),
+        name: &str,
+    ) -> candle_core::Result<Weight> {
+        match quantized.take(&full_name(vb, name), shape)? {
+            Some(q) => Ok(Weight::Quantized(QMatMul::QTensor(Arc::new(q)))),
             None => Ok(Weight::F32(vb.get(shape, name)?)),
         }
     }
@@ -73,7 +98,7 @@ impl Weight {
             );
         }
         let stacked = stack_rows(&blocks)?;
-        Ok(Weight::Quantized(QMatMul::from_qtensor(stacked)?))
+        Weight::matrix(stacked)
     }
 
     /// The f32 tensor; quantized weights have none.
@@ -345,7 +370,7 @@ impl Bert {
         let emb = vb.pp("embeddings");
         let word = (config.vocab_size, h);
         let embeddings = Embeddings {
-            word: Weight::load(&emb, quantized, word, "word_embeddings.weight")?,
+            word: Weight::load_table(&emb, quantized, word, "word_embeddings.weight")?,
             position: emb.get(
                 (config.max_position_embeddings, h),
                 "position_embeddings.weight",
@@ -371,9 +396,10 @@ impl Bert {
         self.device.is_cpu() && self.embeddings.position.dtype() == DType::F32
     }
 
-    /// Whether any weight is quantized.
+    /// Whether any weight matrix is quantized, which makes the outputs differ from the f32
+    /// model's (a quantized embedding table alone does not: its rows dequantise exactly).
     pub fn quantized(&self) -> bool {
-        self.embeddings.word.quantized() || self.layers.iter().any(LayerWeights::quantized)
+        self.layers.iter().any(LayerWeights::quantized)
     }
 
     /// Hidden states of packed windows, `(total tokens, hidden)`, after layers `0..upto`.

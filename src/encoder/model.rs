@@ -106,6 +106,7 @@ impl Encoder {
             model = %files.name,
             device = ?device,
             quantized = options.quantized,
+            quantized_products = bert.quantized(),
             "encoder loaded"
         );
         Ok(Encoder {
@@ -128,9 +129,10 @@ impl Encoder {
         &self.name
     }
 
-    /// Whether the weights run as 4-bit blocks ([`EncoderOptions::quantized`]).
+    /// Whether the weight matrices run as 4-bit blocks ([`EncoderOptions::quantized`]), so
+    /// that vectors differ slightly from the f32 encoder's.
     pub fn quantized(&self) -> bool {
-        self.options.quantized
+        self.bert.quantized()
     }
 
     /// Width of the vectors [`Encoder::embed`] returns.
@@ -464,18 +466,8 @@ fn weights<'a>(
     let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?;
     let parsed = safetensors::SafeTensors::deserialize(&mmap)
         .map_err(|e| wrap(candle_core::Error::wrap(e)))?;
-    let base = mmap.as_ptr() as usize;
     let mut tensors = HashMap::new();
-    // SAFETY (for `release`): dropping the pages of a read-only file mapping only makes a
-    // later access read them from the file again; the file does not change while demur runs.
-    let release = |bytes: &[u8]| unsafe {
-        let offset = bytes.as_ptr() as usize - base;
-        if let Err(e) =
-            mmap.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
-        {
-            tracing::debug!(error = %e, "could not release mapped pages");
-        }
-    };
+    let release = |bytes: &[u8]| release_pages(&mmap, bytes);
     for (name, view) in parsed.tensors() {
         if skip(&name) {
             continue;
@@ -505,4 +497,17 @@ fn weights<'a>(
         tensors.insert(renamed, tensor);
     }
     Ok(VarBuilder::from_tensors(tensors, dtype, device))
+}
+
+/// Releases the pages of `bytes`, a slice of `mmap`, once they have been copied out.
+pub(super) fn release_pages(mmap: &memmap2::Mmap, bytes: &[u8]) {
+    let offset = bytes.as_ptr() as usize - mmap.as_ptr() as usize;
+    // SAFETY: dropping the pages of a read-only file mapping only makes a later access read
+    // them from the file again; the file does not change while demur runs.
+    let advised = unsafe {
+        mmap.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
+    };
+    if let Err(e) = advised {
+        tracing::debug!(error = %e, "could not release mapped pages");
+    }
 }

@@ -14,6 +14,7 @@ use candle_core::quantized::k_quants::{BlockQ4_0, QK4_0};
 use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 use candle_core::Device;
 
+use super::model::release_pages;
 use super::EncoderError;
 
 /// The weights file of the quantized path, found next to `model.safetensors`.
@@ -83,6 +84,7 @@ impl QuantizedWeights {
             }
             let tensor = q4_0_tensor(view.data(), shape)
                 .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
+            release_pages(&mmap, view.data());
             tensors.insert(name, tensor);
         }
         tracing::debug!(path = %path.display(), tensors = tensors.len(), "Q4_0 weights read");
@@ -165,16 +167,27 @@ fn q4_0_tensor(bytes: &[u8], (rows, columns): (usize, usize)) -> candle_core::Re
             bytes.len()
         );
     }
+    let blocks =
+        |bytes: &[u8]| QStorage::from_data(Cow::Borrowed(bytes), &Device::Cpu, GgmlDType::Q4_0);
     // candle reads the bytes as blocks in place, so they need the f16 scale's alignment,
-    // which a slice of a file need not have.
-    let halves: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-        .collect();
-    // SAFETY: the slice covers exactly the initialised `u16`s, and `u8` has no alignment or
-    // validity requirement.
-    let aligned = unsafe { std::slice::from_raw_parts(halves.as_ptr().cast::<u8>(), bytes.len()) };
-    let storage = QStorage::from_data(Cow::Borrowed(aligned), &Device::Cpu, GgmlDType::Q4_0)?;
+    // which a slice of a file need not have (safetensors files written by convert_e5s1.py do).
+    let in_place = bytes
+        .as_ptr()
+        .align_offset(std::mem::align_of::<BlockQ4_0>())
+        == 0;
+    let storage = if in_place {
+        blocks(bytes)?
+    } else {
+        let halves: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_ne_bytes([b[0], b[1]]))
+            .collect();
+        // SAFETY: the slice covers exactly the initialised `u16`s, and `u8` has no alignment
+        // or validity requirement.
+        let aligned =
+            unsafe { std::slice::from_raw_parts(halves.as_ptr().cast::<u8>(), bytes.len()) };
+        blocks(aligned)?
+    };
     QTensor::new(storage, (rows, columns))
 }
 
@@ -245,6 +258,20 @@ mod tests {
         let want = Tensor::cat(&[first.clone(), first.narrow(0, 0, 1).unwrap()], 0).unwrap();
         let diff = (rows - want).unwrap().abs().unwrap().max_all().unwrap();
         assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0);
+    }
+
+    #[test]
+    fn unaligned_blocks_are_read_alike() {
+        let data = blocks(2);
+        let mut buffer = vec![0u8; data.len() + 1];
+        let start = usize::from(buffer.as_ptr().align_offset(2) == 0);
+        buffer[start..start + data.len()].copy_from_slice(&data);
+        let unaligned = &buffer[start..start + data.len()];
+        assert_ne!(unaligned.as_ptr().align_offset(2), 0);
+
+        let a = q4_0_tensor(unaligned, (2, 32)).unwrap();
+        let b = q4_0_tensor(&data, (2, 32)).unwrap();
+        assert_eq!(a.data().unwrap(), b.data().unwrap());
     }
 
     #[test]

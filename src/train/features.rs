@@ -73,7 +73,8 @@ fn encoder_key(encoder: &Encoder) -> u64 {
     encoder.name().hash(&mut hasher);
     encoder.conventions().prefix.hash(&mut hasher);
     encoder.max_length().hash(&mut hasher);
-    // Hashed only when set, so that the f32 encoder keeps the caches it wrote before.
+    // Quantized matrices give other vectors. Hashed only then, so that the f32 encoder keeps
+    // the caches it wrote before.
     if encoder.quantized() {
         "q4_0".hash(&mut hasher);
     }
