@@ -1,7 +1,7 @@
 //! Encoder throughput: `Encoder::embed` on English and Chinese buyer turns at batch sizes 1, 8
 //! and 32, the whole shared turn set in length-sorted batches (what the PyTorch reference in
 //! `benches/reference/` runs), model load time, and an f32 matmul ceiling at the encoder's
-//! feed-forward shapes. When the model has `model-q4_0.safetensors`, the sorted sets also run
+//! feed-forward shapes (beside the same products on Q4_0 weights). When the model has `model-q4_0.safetensors`, the sorted sets also run
 //! through the quantized encoder (`q4_0/…` in the summary), right after the f32 run of the
 //! same set, and the summary ends with the quantized/f32 time ratios.
 //!
@@ -16,7 +16,8 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use candle_core::{Device, Tensor};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
 use common::{median, Lang};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
@@ -269,45 +270,60 @@ fn bench_sorted(
 }
 
 /// f32 matmul throughput (GFLOP/s) at the feed-forward shapes, weights transposed as in
-/// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384).
+/// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384); then the same
+/// products with the weight as Q4_0 blocks through `QMatMul` (`up-q4_0`, `down-q4_0`), as the
+/// quantized encoder runs them.
 fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
     let mut group = criterion.benchmark_group("matmul");
     group.sampling_mode(SamplingMode::Flat);
     let (h, ff) = (HIDDEN as usize, FEED_FORWARD as usize);
     let mut out = Vec::new();
     for (name, inner, outer) in [("up", h, ff), ("down", ff, h)] {
-        let Ok((x, w)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
+        let Ok((x, w, q)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
             eprintln!("matmul ceiling: cannot build operands");
             continue;
         };
         let flops = 2.0 * (CEILING_ROWS * inner * outer) as f64;
-        let measured = Measured::new(name.into(), &[]);
-        group.throughput(Throughput::Elements(flops as u64));
-        group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
-            b.iter_custom(|iters| {
-                measured.time(iters, || {
-                    black_box(x.matmul(&w).ok());
-                })
-            })
-        });
-        let gflops = flops / measured.median_seconds(10) / 1e9;
-        if gflops.is_finite() {
-            out.push((name.to_string(), gflops));
-        }
+        let full = time_matmul(&mut group, name, flops, || x.matmul(&w));
+        let quantized = format!("{name}-q4_0");
+        let blocks = time_matmul(&mut group, &quantized, flops, || q.forward(&x));
+        out.extend([(name.to_string(), full), (quantized, blocks)]);
     }
     group.finish();
+    out.retain(|(_, gflops)| gflops.is_finite());
     out
 }
 
-/// A random input and a transposed random weight, as `Linear` multiplies them.
+/// GFLOP/s of one product.
+fn time_matmul(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    flops: f64,
+    product: impl Fn() -> candle_core::Result<Tensor>,
+) -> f64 {
+    let measured = Measured::new(name.into(), &[]);
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
+        b.iter_custom(|iters| {
+            measured.time(iters, || {
+                black_box(product().ok());
+            })
+        })
+    });
+    flops / measured.median_seconds(10) / 1e9
+}
+
+/// A random input, a transposed random weight as `Linear` multiplies them, and the weight as
+/// Q4_0 blocks.
 fn ceiling_operands(
     rows: usize,
     inner: usize,
     outer: usize,
-) -> candle_core::Result<(Tensor, Tensor)> {
+) -> candle_core::Result<(Tensor, Tensor, QMatMul)> {
     let x = Tensor::randn(0f32, 1.0, (rows, inner), &Device::Cpu)?;
     let w = Tensor::randn(0f32, 1.0, (outer, inner), &Device::Cpu)?;
-    Ok((x, w.t()?))
+    let q = QMatMul::from_qtensor(QTensor::quantize(&w, GgmlDType::Q4_0)?)?;
+    Ok((x, w.t()?, q))
 }
 
 /// Median time of each `q4_0/…` workload over its f32 twin's.
@@ -330,7 +346,11 @@ fn quantized_ratios(results: &[Measured], samples: usize) -> Vec<(String, f64)> 
 
 /// Prints the summary and writes it as JSON.
 fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
-    let best_ceiling = ceiling.iter().map(|(_, g)| *g).fold(0.0, f64::max);
+    let best_ceiling = ceiling
+        .iter()
+        .filter(|(name, _)| !name.ends_with("-q4_0"))
+        .map(|(_, g)| *g)
+        .fold(0.0, f64::max);
     println!();
     println!(
         "threads: {}   matmul ceiling: {}",
