@@ -23,7 +23,7 @@ pub const QUANTIZED_WEIGHTS: &str = "model-q4_0.safetensors";
 /// Bytes of one Q4_0 block: an f16 scale and 32 four-bit values.
 const BLOCK_BYTES: usize = 18;
 
-// The blocks are copied into `u16`s to give them their scale's alignment.
+// Blocks not aligned in the file are copied into `u16`s to give them their scale's alignment.
 const _: () = assert!(std::mem::align_of::<BlockQ4_0>() <= std::mem::align_of::<u16>());
 const _: () = assert!(std::mem::size_of::<BlockQ4_0>() == BLOCK_BYTES);
 
@@ -122,14 +122,16 @@ impl QuantizedWeights {
     pub fn finish(&self) -> candle_core::Result<()> {
         let mut left: Vec<&str> = self.tensors.keys().map(String::as_str).collect();
         left.sort_unstable();
-        match left.first() {
-            None => Ok(()),
-            Some(name) => candle_core::bail!(
-                "{}: `{name}` (and {} more) is not a weight matrix of this model",
-                self.path.display(),
-                left.len() - 1
-            ),
-        }
+        let more = match left.len() {
+            0 => return Ok(()),
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        candle_core::bail!(
+            "{}: `{}`{more} is not a weight matrix of this model",
+            self.path.display(),
+            left[0]
+        )
     }
 }
 
@@ -160,7 +162,10 @@ fn q4_0_tensor(bytes: &[u8], (rows, columns): (usize, usize)) -> candle_core::Re
     if columns % QK4_0 != 0 {
         candle_core::bail!("rows of {columns} values do not split into blocks of {QK4_0}");
     }
-    let expected = rows * columns / QK4_0 * BLOCK_BYTES;
+    let size = rows.checked_mul(columns / QK4_0);
+    let Some(expected) = size.and_then(|blocks| blocks.checked_mul(BLOCK_BYTES)) else {
+        candle_core::bail!("a {rows}×{columns} matrix is too large");
+    };
     if bytes.len() != expected {
         candle_core::bail!(
             "{} bytes of blocks for a {rows}×{columns} matrix (expected {expected})",
@@ -171,11 +176,8 @@ fn q4_0_tensor(bytes: &[u8], (rows, columns): (usize, usize)) -> candle_core::Re
         |bytes: &[u8]| QStorage::from_data(Cow::Borrowed(bytes), &Device::Cpu, GgmlDType::Q4_0);
     // candle reads the bytes as blocks in place, so they need the f16 scale's alignment,
     // which a slice of a file need not have (safetensors files written by convert_e5s1.py do).
-    let in_place = bytes
-        .as_ptr()
-        .align_offset(std::mem::align_of::<BlockQ4_0>())
-        == 0;
-    let storage = if in_place {
+    let align = std::mem::align_of::<BlockQ4_0>();
+    let storage = if bytes.as_ptr().align_offset(align) == 0 {
         blocks(bytes)?
     } else {
         let halves: Vec<u16> = bytes
