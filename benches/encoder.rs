@@ -1,7 +1,9 @@
 //! Encoder throughput: `Encoder::embed` on English and Chinese buyer turns at batch sizes 1, 8
 //! and 32, the whole shared turn set in length-sorted batches (what the PyTorch reference in
 //! `benches/reference/` runs), model load time, and an f32 matmul ceiling at the encoder's
-//! feed-forward shapes.
+//! feed-forward shapes (beside the same products on Q4_0 weights). When the model has `model-q4_0.safetensors`, the sorted sets also run
+//! through the quantized encoder (`q4_0/…` in the summary), right after the f32 run of the
+//! same set, and the summary ends with the quantized/f32 time ratios.
 //!
 //! Run with `cargo bench --bench encoder` after `models/setup.sh`. Criterion reports tokens/s;
 //! a summary with turns/s, tokens/s, GFLOP/s and the fraction of the matmul ceiling follows
@@ -14,10 +16,12 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use candle_core::{Device, Tensor};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Device, Module, Tensor};
 use common::{median, Lang};
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use demur::encoder::{Encoder, EncoderOptions};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use demur::encoder::{Encoder, EncoderOptions, QUANTIZED_WEIGHTS};
 
 /// The workload at batch sizes 1, 8 and 32 is every `WORKLOAD_STRIDE`-th turn of the set (32
 /// turns, as long on average as the whole set).
@@ -108,10 +112,17 @@ fn main() {
         }
     };
 
+    let quantized = load_quantized(&model);
+
     let samples = 10;
     let mut results = vec![bench_load(&mut criterion, &model, &options)];
     for lang in Lang::ALL {
-        results.extend(bench_embed(&mut criterion, &encoder, lang));
+        results.extend(bench_embed(
+            &mut criterion,
+            &encoder,
+            quantized.as_ref(),
+            lang,
+        ));
     }
     let ceiling = bench_ceiling(&mut criterion);
     criterion.final_summary();
@@ -120,6 +131,25 @@ fn main() {
     let measuring = !std::env::args().any(|a| a == "--list" || a == "--test");
     if measuring {
         report(&results, &ceiling, samples);
+    }
+}
+
+/// The quantized encoder, when the model has its 4-bit weights.
+fn load_quantized(model: &str) -> Option<Encoder> {
+    if !Path::new(model).join(QUANTIZED_WEIGHTS).is_file() {
+        eprintln!("quantized benches skipped: no {QUANTIZED_WEIGHTS} in {model}");
+        return None;
+    }
+    let options = EncoderOptions {
+        quantized: true,
+        ..Default::default()
+    };
+    match Encoder::load(model, &options) {
+        Ok(encoder) => Some(encoder),
+        Err(e) => {
+            eprintln!("encoder bench: cannot load {model} quantized: {e}");
+            std::process::exit(2);
+        }
     }
 }
 
@@ -165,7 +195,12 @@ fn bench_load(criterion: &mut Criterion, model: &str, options: &EncoderOptions) 
     measured
 }
 
-fn bench_embed(criterion: &mut Criterion, encoder: &Encoder, lang: Lang) -> Vec<Measured> {
+fn bench_embed(
+    criterion: &mut Criterion,
+    encoder: &Encoder,
+    quantized: Option<&Encoder>,
+    lang: Lang,
+) -> Vec<Measured> {
     let set = common::turn_set(lang);
     let mut group = criterion.benchmark_group(format!("embed/{}", lang.code()));
     group.sampling_mode(SamplingMode::Flat);
@@ -191,69 +226,131 @@ fn bench_embed(criterion: &mut Criterion, encoder: &Encoder, lang: Lang) -> Vec<
     }
 
     // The whole set in one call: the encoder sorts by length and batches 32 at a time.
+    let name = format!("{}/sorted-{}", lang.code(), set.len());
+    out.push(bench_sorted(
+        &mut group,
+        encoder,
+        &set,
+        name.clone(),
+        "sorted",
+    ));
+    if let Some(quantized) = quantized {
+        let name = format!("q4_0/{name}");
+        out.push(bench_sorted(
+            &mut group,
+            quantized,
+            &set,
+            name,
+            "sorted-q4_0",
+        ));
+    }
+    group.finish();
+    out
+}
+
+/// The whole set in one `embed` call.
+fn bench_sorted(
+    group: &mut BenchmarkGroup<WallTime>,
+    encoder: &Encoder,
+    set: &[String],
+    name: String,
+    id: &str,
+) -> Measured {
     let all: Vec<&str> = set.iter().map(String::as_str).collect();
-    let measured = Measured::new(
-        format!("{}/sorted-{}", lang.code(), set.len()),
-        &lengths(encoder, &set),
-    );
+    let measured = Measured::new(name, &lengths(encoder, set));
     group.throughput(Throughput::Elements(measured.tokens as u64));
-    group.bench_function(BenchmarkId::new("sorted", set.len()), |b| {
+    group.bench_function(BenchmarkId::new(id, set.len()), |b| {
         b.iter_custom(|iters| {
             measured.time(iters, || {
                 black_box(encoder.embed(&all).ok());
             })
         })
     });
-    out.push(measured);
-    group.finish();
-    out
+    measured
 }
 
 /// f32 matmul throughput (GFLOP/s) at the feed-forward shapes, weights transposed as in
-/// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384).
+/// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384); then the same
+/// products with the weight as Q4_0 blocks through `QMatMul` (`up-q4_0`, `down-q4_0`), as the
+/// quantized encoder runs them.
 fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
     let mut group = criterion.benchmark_group("matmul");
     group.sampling_mode(SamplingMode::Flat);
     let (h, ff) = (HIDDEN as usize, FEED_FORWARD as usize);
     let mut out = Vec::new();
     for (name, inner, outer) in [("up", h, ff), ("down", ff, h)] {
-        let Ok((x, w)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
+        let Ok((x, w, q)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
             eprintln!("matmul ceiling: cannot build operands");
             continue;
         };
         let flops = 2.0 * (CEILING_ROWS * inner * outer) as f64;
-        let measured = Measured::new(name.into(), &[]);
-        group.throughput(Throughput::Elements(flops as u64));
-        group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
-            b.iter_custom(|iters| {
-                measured.time(iters, || {
-                    black_box(x.matmul(&w).ok());
-                })
-            })
-        });
-        let gflops = flops / measured.median_seconds(10) / 1e9;
-        if gflops.is_finite() {
-            out.push((name.to_string(), gflops));
-        }
+        let full = time_matmul(&mut group, name, flops, || x.matmul(&w));
+        let quantized = format!("{name}-q4_0");
+        let blocks = time_matmul(&mut group, &quantized, flops, || q.forward(&x));
+        out.extend([(name.to_string(), full), (quantized, blocks)]);
     }
     group.finish();
+    out.retain(|(_, gflops)| gflops.is_finite());
     out
 }
 
-/// A random input and a transposed random weight, as `Linear` multiplies them.
+/// GFLOP/s of one product.
+fn time_matmul(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    flops: f64,
+    product: impl Fn() -> candle_core::Result<Tensor>,
+) -> f64 {
+    let measured = Measured::new(name.into(), &[]);
+    group.throughput(Throughput::Elements(flops as u64));
+    group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
+        b.iter_custom(|iters| {
+            measured.time(iters, || {
+                black_box(product().ok());
+            })
+        })
+    });
+    flops / measured.median_seconds(10) / 1e9
+}
+
+/// A random input, a transposed random weight as `Linear` multiplies them, and the weight as
+/// Q4_0 blocks.
 fn ceiling_operands(
     rows: usize,
     inner: usize,
     outer: usize,
-) -> candle_core::Result<(Tensor, Tensor)> {
+) -> candle_core::Result<(Tensor, Tensor, QMatMul)> {
     let x = Tensor::randn(0f32, 1.0, (rows, inner), &Device::Cpu)?;
     let w = Tensor::randn(0f32, 1.0, (outer, inner), &Device::Cpu)?;
-    Ok((x, w.t()?))
+    let q = QMatMul::from_qtensor(QTensor::quantize(&w, GgmlDType::Q4_0)?)?;
+    Ok((x, w.t()?, q))
+}
+
+/// Median time of each `q4_0/…` workload over its f32 twin's.
+fn quantized_ratios(results: &[Measured], samples: usize) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for q in results {
+        let Some(name) = q.name.strip_prefix("q4_0/") else {
+            continue;
+        };
+        let Some(full) = results.iter().find(|m| m.name == name) else {
+            continue;
+        };
+        let ratio = q.median_seconds(samples) / full.median_seconds(samples);
+        if ratio.is_finite() {
+            out.push((name.to_string(), ratio));
+        }
+    }
+    out
 }
 
 /// Prints the summary and writes it as JSON.
 fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
-    let best_ceiling = ceiling.iter().map(|(_, g)| *g).fold(0.0, f64::max);
+    let best_ceiling = ceiling
+        .iter()
+        .filter(|(name, _)| !name.ends_with("-q4_0"))
+        .map(|(_, g)| *g)
+        .fold(0.0, f64::max);
     println!();
     println!(
         "threads: {}   matmul ceiling: {}",
@@ -265,7 +362,7 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
             .join(", ")
     );
     println!(
-        "{:<16} {:>10} {:>10} {:>11} {:>9} {:>9}",
+        "{:<18} {:>10} {:>10} {:>11} {:>9} {:>9}",
         "workload", "median ms", "turns/s", "tokens/s", "GFLOP/s", "ceiling"
     );
 
@@ -276,7 +373,7 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
             continue;
         }
         if m.turns == 0 {
-            println!("{:<16} {:>10.1}", m.name, seconds * 1e3);
+            println!("{:<18} {:>10.1}", m.name, seconds * 1e3);
             rows.push(serde_json::json!({ "workload": m.name, "median_s": seconds }));
             continue;
         }
@@ -284,7 +381,7 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
         // No ceiling when a filter skipped the matmul benches.
         let fraction = (best_ceiling > 0.0).then(|| gflops / best_ceiling);
         println!(
-            "{:<16} {:>10.1} {:>10.1} {:>11.0} {:>9.1} {:>9}",
+            "{:<18} {:>10.1} {:>10.1} {:>11.0} {:>9.1} {:>9}",
             m.name,
             seconds * 1e3,
             m.turns as f64 / seconds,
@@ -304,6 +401,11 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
         }));
     }
 
+    let ratios = quantized_ratios(results, samples);
+    for (name, ratio) in &ratios {
+        println!("quantized/f32 time, {name}: {ratio:.2}");
+    }
+
     let ceiling: serde_json::Map<String, serde_json::Value> = ceiling
         .iter()
         .map(|(name, gflops)| (name.clone(), (*gflops).into()))
@@ -312,6 +414,10 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
         "threads": candle_core::utils::get_num_threads(),
         "ceiling_gflops": ceiling,
         "results": rows,
+        "quantized_over_f32_time": ratios
+            .into_iter()
+            .map(|(name, ratio)| (name, ratio.into()))
+            .collect::<serde_json::Map<_, _>>(),
     });
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demur-bench");
     let path = dir.join("encoder.json");

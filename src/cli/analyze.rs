@@ -51,6 +51,10 @@ pub struct AnalyzeArgs {
     format: Option<Format>,
     #[command(flatten)]
     model: ModelArgs,
+    /// Run the encoder on its 4-bit weights (model-q4_0.safetensors; CPU only): less memory,
+    /// scores close to but not equal to the default f32 ones.
+    #[arg(long)]
+    quantized: bool,
     /// Strategy playbook (TOML) replacing or extending the built-in one.
     #[arg(long)]
     playbook: Option<PathBuf>,
@@ -93,6 +97,7 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         thresholds: args.thresholds.clone(),
         encoder: demur::encoder::EncoderOptions {
             device: args.model.device.clone(),
+            quantized: args.quantized,
             ..Default::default()
         },
     })

@@ -10,35 +10,169 @@
 //!
 //! Query, key and value are one fused projection of width 3 × hidden; [`LayerWeights::split_qkv`]
 //! gives the three Hugging Face tensors back.
+//!
+//! The weight matrices and the word-embedding table may instead be Q4_0 blocks
+//! ([`Weight::Quantized`], loaded by [`Bert::load_quantized`]): the packed pass then multiplies
+//! them with candle's quantized kernels and dequantises only the embedding rows it looks up.
 
+use std::sync::Arc;
+
+use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
 use super::kernels::{AddNorm, BiasGelu, PackedAttention};
+use super::quantized::{stack_rows, QuantizedWeights};
+
+/// A weight matrix `(out, in)` or an embedding table `(rows, width)`.
+#[derive(Clone)]
+pub enum Weight {
+    /// Full precision, differentiable when a [`candle_core::Var`].
+    F32(Tensor),
+    /// Q4_0 blocks; products quantise their input to 8 bits on the fly (CPU only).
+    Quantized(QMatMul),
+}
+
+impl Weight {
+    /// Reads `{prefix}.{name}`: from the 4-bit file when it holds it, else from `vb`.
+    fn load(
+        vb: &VarBuilder,
+        quantized: &mut QuantizedWeights,
+        shape: (usize, usize),
+        name: &str,
+    ) -> candle_core::Result<Weight> {
+        match quantized.take(&full_name(vb, name), shape)? {
+            Some(q) => Weight::matrix(q),
+            None => Ok(Weight::F32(vb.get(shape, name)?)),
+        }
+    }
+
+    /// A matrix of 4-bit blocks, or its f32 dequantisation when `CANDLE_DEQUANTIZE_ALL` asks
+    /// for f32 products (which then run exactly as for an f32 model).
+    fn matrix(q: QTensor) -> candle_core::Result<Weight> {
+        match QMatMul::from_qtensor(q)? {
+            QMatMul::Tensor(t) => Ok(Weight::F32(t)),
+            q => Ok(Weight::Quantized(q)),
+        }
+    }
+
+    /// Reads the embedding table `{prefix}.{name}` like [`Weight::load`], except that 4-bit
+    /// blocks stay blocks even under `CANDLE_DEQUANTIZE_ALL`: the table is where the memory is.
+    fn load_table(
+        vb: &VarBuilder,
+        quantized: &mut QuantizedWeights,
+        shape: (usize, usize),
+        name: &str,
+    ) -> candle_core::Result<Weight> {
+        match quantized.take(&full_name(vb, name), shape)? {
+            Some(q) => Ok(Weight::Quantized(QMatMul::QTensor(Arc::new(q)))),
+            None => Ok(Weight::F32(vb.get(shape, name)?)),
+        }
+    }
+
+    /// Reads `{prefix}.{part}.weight` for each part and stacks them row-wise.
+    fn load_stacked(
+        vb: &VarBuilder,
+        quantized: &mut QuantizedWeights,
+        parts: &[&str],
+        shape: (usize, usize),
+    ) -> candle_core::Result<Weight> {
+        let mut blocks = Vec::new();
+        for part in parts {
+            let name = full_name(&vb.pp(part), "weight");
+            blocks.extend(quantized.take(&name, shape)?);
+        }
+        if blocks.is_empty() {
+            let full = parts
+                .iter()
+                .map(|part| vb.pp(part).get(shape, "weight"))
+                .collect::<candle_core::Result<Vec<_>>>()?;
+            return Ok(Weight::F32(Tensor::cat(&full, 0)?));
+        }
+        if blocks.len() != parts.len() {
+            candle_core::bail!(
+                "`{}`: {} of {parts:?} are quantized; they are fused, so all or none must be",
+                vb.prefix(),
+                blocks.len()
+            );
+        }
+        let stacked = stack_rows(&blocks)?;
+        Weight::matrix(stacked)
+    }
+
+    /// The f32 tensor; quantized weights have none.
+    pub fn tensor(&self) -> candle_core::Result<&Tensor> {
+        match self {
+            Weight::F32(t) => Ok(t),
+            Weight::Quantized(_) => {
+                candle_core::bail!("this operation needs f32 weights, not quantized ones")
+            }
+        }
+    }
+
+    /// Whether this is Q4_0 blocks.
+    pub fn quantized(&self) -> bool {
+        matches!(self, Weight::Quantized(_))
+    }
+
+    /// The weights as an f32 tensor, dequantising blocks.
+    pub fn to_f32(&self) -> candle_core::Result<Tensor> {
+        match self {
+            Weight::F32(t) => Ok(t.clone()),
+            Weight::Quantized(QMatMul::QTensor(q)) => q.dequantize(&Device::Cpu),
+            Weight::Quantized(QMatMul::Tensor(t) | QMatMul::TensorF16(t)) => t.to_dtype(DType::F32),
+        }
+    }
+
+    /// The rows `ids` of an embedding table, as f32.
+    fn rows(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Weight::F32(t) => t.index_select(ids, 0),
+            Weight::Quantized(q) => q.embedding(ids),
+        }
+    }
+}
+
+/// The name `vb` gives `name`: `{prefix}.{name}`.
+fn full_name(vb: &VarBuilder, name: &str) -> String {
+    match vb.prefix() {
+        prefix if prefix.is_empty() => name.to_string(),
+        prefix => format!("{prefix}.{name}"),
+    }
+}
 
 /// One dense layer: `x · weightᵀ + bias`.
 #[derive(Clone)]
 pub struct Dense {
-    pub weight: Tensor,
+    pub weight: Weight,
     pub bias: Tensor,
 }
 
 impl Dense {
-    fn load(vb: &VarBuilder, out: usize, inp: usize) -> candle_core::Result<Dense> {
+    fn load(
+        vb: &VarBuilder,
+        quantized: &mut QuantizedWeights,
+        out: usize,
+        inp: usize,
+    ) -> candle_core::Result<Dense> {
         Ok(Dense {
-            weight: vb.get((out, inp), "weight")?,
+            weight: Weight::load(vb, quantized, (out, inp), "weight")?,
             bias: vb.get(out, "bias")?,
         })
     }
 
     /// The product without the bias, for kernels that fuse the bias into what follows.
     fn product(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+        let weight = match &self.weight {
+            Weight::F32(weight) => weight,
+            Weight::Quantized(q) => return q.forward(&xs.contiguous()?),
+        };
         match *xs.dims() {
-            [_, _] => xs.matmul(&self.weight.t()?),
+            [_, _] => xs.matmul(&weight.t()?),
             [batch, len, width] => xs
                 .reshape((batch * len, width))?
-                .matmul(&self.weight.t()?)?
+                .matmul(&weight.t()?)?
                 .reshape((batch, len, ())),
             _ => candle_core::bail!("dense layer input of shape {:?}", xs.dims()),
         }
@@ -86,27 +220,39 @@ pub struct LayerWeights {
 
 impl LayerWeights {
     /// Loads `encoder.layer.{i}` in the Hugging Face names.
-    fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<LayerWeights> {
+    fn load(
+        vb: VarBuilder,
+        quantized: &mut QuantizedWeights,
+        config: &Config,
+    ) -> candle_core::Result<LayerWeights> {
         let h = config.hidden_size;
         let ff = config.intermediate_size;
         let attn = vb.pp("attention");
         let own = attn.pp("self");
-        let parts = ["query", "key", "value"]
-            .map(|name| Dense::load(&own.pp(name), h, h))
+        let parts = ["query", "key", "value"];
+        let biases = parts
+            .map(|name| own.pp(name).get(h, "bias"))
             .into_iter()
             .collect::<candle_core::Result<Vec<_>>>()?;
         let qkv = Dense {
-            weight: Tensor::cat(&parts.iter().map(|d| &d.weight).collect::<Vec<_>>(), 0)?,
-            bias: Tensor::cat(&parts.iter().map(|d| &d.bias).collect::<Vec<_>>(), 0)?,
+            weight: Weight::load_stacked(&own, quantized, &parts, (h, h))?,
+            bias: Tensor::cat(&biases, 0)?,
         };
         Ok(LayerWeights {
             qkv,
-            attention_out: Dense::load(&attn.pp("output").pp("dense"), h, h)?,
+            attention_out: Dense::load(&attn.pp("output").pp("dense"), quantized, h, h)?,
             attention_norm: Norm::load(&attn.pp("output").pp("LayerNorm"), h)?,
-            up: Dense::load(&vb.pp("intermediate").pp("dense"), ff, h)?,
-            down: Dense::load(&vb.pp("output").pp("dense"), h, ff)?,
+            up: Dense::load(&vb.pp("intermediate").pp("dense"), quantized, ff, h)?,
+            down: Dense::load(&vb.pp("output").pp("dense"), quantized, h, ff)?,
             output_norm: Norm::load(&vb.pp("output").pp("LayerNorm"), h)?,
         })
+    }
+
+    /// Whether any of the layer's matrices is quantized.
+    pub fn quantized(&self) -> bool {
+        [&self.qkv, &self.attention_out, &self.up, &self.down]
+            .iter()
+            .any(|d| d.weight.quantized())
     }
 
     /// Every tensor of the layer with its Hugging Face name below `encoder.layer.{i}.`.
@@ -121,7 +267,7 @@ impl LayerWeights {
             ("intermediate.dense", &self.up),
             ("output.dense", &self.down),
         ] {
-            out.push((format!("{name}.weight"), dense.weight.clone()));
+            out.push((format!("{name}.weight"), dense.weight.tensor()?.clone()));
             out.push((format!("{name}.bias"), dense.bias.clone()));
         }
         for (name, norm) in [
@@ -134,40 +280,41 @@ impl LayerWeights {
         Ok(out)
     }
 
-    /// The fused projection split back into query, key and value.
+    /// The fused projection split back into query, key and value (f32 weights only).
     pub fn split_qkv(&self) -> candle_core::Result<[Dense; 3]> {
         let h = self.qkv.bias.dim(0)? / 3;
+        let weight = self.qkv.weight.tensor()?;
         let part = |i: usize| -> candle_core::Result<Dense> {
             Ok(Dense {
-                weight: self.qkv.weight.narrow(0, i * h, h)?.contiguous()?,
+                weight: Weight::F32(weight.narrow(0, i * h, h)?.contiguous()?),
                 bias: self.qkv.bias.narrow(0, i * h, h)?.contiguous()?,
             })
         };
         Ok([part(0)?, part(1)?, part(2)?])
     }
 
-    /// Every tensor of the layer, for an optimiser.
-    pub fn tensors(&self) -> Vec<&Tensor> {
-        vec![
-            &self.qkv.weight,
+    /// Every tensor of the layer, for an optimiser (f32 weights only).
+    pub fn tensors(&self) -> candle_core::Result<Vec<&Tensor>> {
+        Ok(vec![
+            self.qkv.weight.tensor()?,
             &self.qkv.bias,
-            &self.attention_out.weight,
+            self.attention_out.weight.tensor()?,
             &self.attention_out.bias,
             &self.attention_norm.weight,
             &self.attention_norm.bias,
-            &self.up.weight,
+            self.up.weight.tensor()?,
             &self.up.bias,
-            &self.down.weight,
+            self.down.weight.tensor()?,
             &self.down.bias,
             &self.output_norm.weight,
             &self.output_norm.bias,
-        ]
+        ])
     }
 
     /// Rebuilds a layer from tensors in the order of [`LayerWeights::tensors`].
     pub fn from_tensors(t: &[Tensor]) -> LayerWeights {
         let dense = |i: usize| Dense {
-            weight: t[i].clone(),
+            weight: Weight::F32(t[i].clone()),
             bias: t[i + 1].clone(),
         };
         let norm = |i: usize| Norm {
@@ -188,7 +335,7 @@ impl LayerWeights {
 /// Word, position and token-type embeddings with their layer norm.
 #[derive(Clone)]
 pub struct Embeddings {
-    pub word: Tensor,
+    pub word: Weight,
     pub position: Tensor,
     pub token_type: Tensor,
     pub norm: Norm,
@@ -206,21 +353,33 @@ pub struct Bert {
 impl Bert {
     /// Loads the weights in Hugging Face's names, with or without the `bert.` prefix.
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<Bert> {
+        Bert::load_quantized(vb, &mut QuantizedWeights::default(), config)
+    }
+
+    /// Loads the weights, taking each matrix that `quantized` holds from there (as Q4_0) and
+    /// the rest from `vb`. Every matrix in `quantized` must belong to the model.
+    pub fn load_quantized(
+        vb: VarBuilder,
+        quantized: &mut QuantizedWeights,
+        config: &Config,
+    ) -> candle_core::Result<Bert> {
         if config.hidden_act != HiddenAct::Gelu {
             candle_core::bail!(
                 "hidden_act {:?} is not supported (supported: gelu)",
                 config.hidden_act
             );
         }
-        let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+        let prefixed = "bert.embeddings.word_embeddings.weight";
+        let vb = if vb.contains_tensor(prefixed) || quantized.contains(prefixed) {
             vb.pp("bert")
         } else {
             vb
         };
         let h = config.hidden_size;
         let emb = vb.pp("embeddings");
+        let word = (config.vocab_size, h);
         let embeddings = Embeddings {
-            word: emb.get((config.vocab_size, h), "word_embeddings.weight")?,
+            word: Weight::load_table(&emb, quantized, word, "word_embeddings.weight")?,
             position: emb.get(
                 (config.max_position_embeddings, h),
                 "position_embeddings.weight",
@@ -229,8 +388,9 @@ impl Bert {
             norm: Norm::load(&emb.pp("LayerNorm"), h)?,
         };
         let layers = (0..config.num_hidden_layers)
-            .map(|i| LayerWeights::load(vb.pp(format!("encoder.layer.{i}")), config))
+            .map(|i| LayerWeights::load(vb.pp(format!("encoder.layer.{i}")), quantized, config))
             .collect::<candle_core::Result<Vec<_>>>()?;
+        quantized.finish()?;
         Ok(Bert {
             embeddings,
             layers,
@@ -242,7 +402,13 @@ impl Bert {
 
     /// Whether [`Bert::forward_packed`] can run here (its kernels are CPU and f32 only).
     pub fn packs(&self) -> bool {
-        self.device.is_cpu() && self.embeddings.word.dtype() == DType::F32
+        self.device.is_cpu() && self.embeddings.position.dtype() == DType::F32
+    }
+
+    /// Whether any weight matrix is quantized, which makes the outputs differ from the f32
+    /// model's (a quantized embedding table alone does not: its rows dequantise exactly).
+    pub fn quantized(&self) -> bool {
+        self.layers.iter().any(LayerWeights::quantized)
     }
 
     /// Hidden states of packed windows, `(total tokens, hidden)`, after layers `0..upto`.
@@ -261,7 +427,7 @@ impl Bert {
         // Every token has token type 0, so its embedding row is a per-column bias.
         let e = &self.embeddings;
         let mut xs = self.add_norm(
-            e.word.index_select(&ids, 0)?,
+            e.word.rows(&ids)?,
             &e.position.index_select(&positions, 0)?,
             &e.token_type.get(0)?,
             &e.norm,
@@ -323,7 +489,7 @@ impl Bert {
         let e = &self.embeddings;
         let words = e
             .word
-            .index_select(&ids.flatten_all()?, 0)?
+            .rows(&ids.flatten_all()?)?
             .reshape((batch, len, ()))?;
         let positions = e.position.narrow(0, 0, len)?;
         let types = e.token_type.narrow(0, 0, 1)?;
@@ -332,13 +498,19 @@ impl Bert {
     }
 
     /// Runs `layers[from..to]` on padded hidden states with a `(batch, length)` 0/1 mask, with
-    /// differentiable operations only.
+    /// differentiable operations only (so f32 weights only).
     pub fn forward_padded(
         &self,
         hidden: &Tensor,
         mask: &Tensor,
         layers: &[LayerWeights],
     ) -> candle_core::Result<Tensor> {
+        if layers.iter().any(LayerWeights::quantized) {
+            candle_core::bail!(
+                "the padded forward pass needs f32 weights; quantized ones run only packed, \
+                 on the CPU"
+            );
+        }
         let (batch, len, h) = hidden.dims3()?;
         let dim = h / self.heads;
         // Additive mask: 0 where attended, a large negative number at padding.
@@ -375,14 +547,22 @@ impl Bert {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoder::QUANTIZED_WEIGHTS;
+    use candle_core::quantized::{GgmlDType, QTensor};
     use candle_transformers::models::bert::BertModel;
     use std::collections::HashMap;
+    use std::path::PathBuf;
 
     /// A small BERT with random weights in Hugging Face's names.
     fn tiny() -> (Config, HashMap<String, Tensor>) {
+        tiny_sized(16, 40)
+    }
+
+    /// The same at another hidden and feed-forward width (4 heads, 2 layers, 50 words).
+    fn tiny_sized(h: usize, ff: usize) -> (Config, HashMap<String, Tensor>) {
         let config: Config = serde_json::from_value(serde_json::json!({
-            "vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "intermediate_size": 40, "hidden_act": "gelu",
+            "vocab_size": 50, "hidden_size": h, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "intermediate_size": ff, "hidden_act": "gelu",
             "hidden_dropout_prob": 0.0, "max_position_embeddings": 32, "type_vocab_size": 2,
             "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
             "model_type": "bert"
@@ -394,38 +574,77 @@ mod tests {
             let x = (Tensor::randn(0f32, 1f32, shape, &dev).unwrap() * scale).unwrap();
             t.insert(name, x);
         };
-        put("embeddings.word_embeddings.weight".into(), &[50, 16], 1.0);
+        put("embeddings.word_embeddings.weight".into(), &[50, h], 1.0);
         put(
             "embeddings.position_embeddings.weight".into(),
-            &[32, 16],
+            &[32, h],
             0.5,
         );
         put(
             "embeddings.token_type_embeddings.weight".into(),
-            &[2, 16],
+            &[2, h],
             0.5,
         );
-        put("embeddings.LayerNorm.weight".into(), &[16], 0.3);
-        put("embeddings.LayerNorm.bias".into(), &[16], 0.3);
+        put("embeddings.LayerNorm.weight".into(), &[h], 0.3);
+        put("embeddings.LayerNorm.bias".into(), &[h], 0.3);
         for i in 0..2 {
             let p = format!("encoder.layer.{i}.");
             for (name, out, inp) in [
-                ("attention.self.query", 16, 16),
-                ("attention.self.key", 16, 16),
-                ("attention.self.value", 16, 16),
-                ("attention.output.dense", 16, 16),
-                ("intermediate.dense", 40, 16),
-                ("output.dense", 16, 40),
+                ("attention.self.query", h, h),
+                ("attention.self.key", h, h),
+                ("attention.self.value", h, h),
+                ("attention.output.dense", h, h),
+                ("intermediate.dense", ff, h),
+                ("output.dense", h, ff),
             ] {
                 put(format!("{p}{name}.weight"), &[out, inp], 0.4);
                 put(format!("{p}{name}.bias"), &[out], 0.2);
             }
             for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
-                put(format!("{p}{name}.weight"), &[16], 0.3);
-                put(format!("{p}{name}.bias"), &[16], 0.3);
+                put(format!("{p}{name}.weight"), &[h], 0.3);
+                put(format!("{p}{name}.bias"), &[h], 0.3);
             }
         }
         (config, t)
+    }
+
+    /// The tiny BERT at widths Q4_0 can block (32, 64) with its matrices and word embeddings
+    /// quantized into `dir/model-q4_0.safetensors`; the f32 tensors it returns hold each
+    /// quantized tensor's exact dequantisation.
+    fn tiny_quantized(dir: &std::path::Path) -> (Config, HashMap<String, Tensor>, PathBuf) {
+        let (config, mut tensors) = tiny_sized(32, 64);
+        let mut blocks = Vec::new();
+        for (name, t) in tensors.iter_mut() {
+            if t.rank() == 2 && !name.contains("position") && !name.contains("token_type") {
+                let q = QTensor::quantize(t, GgmlDType::Q4_0).unwrap();
+                *t = q.dequantize(&Device::Cpu).unwrap();
+                blocks.push((name.clone(), q));
+            }
+        }
+        let path = dir.join(QUANTIZED_WEIGHTS);
+        super::super::quantized::write(&path, &blocks).unwrap();
+        (config, tensors, path)
+    }
+
+    /// The f32 model and the quantized one over the same (dequantised) weights.
+    fn f32_and_quantized(dir: &std::path::Path) -> (Bert, Bert) {
+        let (config, tensors, path) = tiny_quantized(dir);
+        let dev = Device::Cpu;
+        let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &dev);
+        let full = Bert::load(vb, &config).unwrap();
+        let mut blocks = QuantizedWeights::load(&path).unwrap();
+        let rest = tensors
+            .into_iter()
+            .filter(|(name, _)| !blocks.contains(name))
+            .collect();
+        let vb = VarBuilder::from_tensors(rest, DType::F32, &dev);
+        let quantized = Bert::load_quantized(vb, &mut blocks, &config).unwrap();
+        (full, quantized)
+    }
+
+    fn worst_difference(a: &Tensor, b: &Tensor) -> f32 {
+        let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        diff.to_scalar::<f32>().unwrap()
     }
 
     #[test]
@@ -494,5 +713,72 @@ mod tests {
             let diff = (t - want).unwrap().abs().unwrap().max_all().unwrap();
             assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0, "{name}");
         }
+    }
+
+    #[test]
+    fn quantized_weights_run_close_to_their_dequantisation() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (full, quantized) = f32_and_quantized(tmp.path());
+        assert!(quantized.quantized() && !full.quantized());
+        let windows: [&[u32]; 3] = [&[3, 9, 4], &[7, 1, 22, 5, 8, 30, 2, 49], &[11]];
+
+        // Looked-up embedding rows are the exact dequantisation.
+        let embedded = |bert: &Bert| bert.forward_packed(&windows, 0).unwrap();
+        assert_eq!(
+            worst_difference(&embedded(&full), &embedded(&quantized)),
+            0.0
+        );
+
+        // The layers quantise their inputs to 8 bits: close, not equal. Over 300 random draws
+        // of this model the largest difference was 0.038 (median 0.016).
+        let hidden = |bert: &Bert| bert.forward_packed(&windows, 2).unwrap();
+        let worst = worst_difference(&hidden(&full), &hidden(&quantized));
+        assert!(worst > 0.0 && worst < 0.1, "largest difference {worst}");
+    }
+
+    #[test]
+    fn quantized_layers_refuse_what_needs_f32() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_, quantized) = f32_and_quantized(tmp.path());
+        let ids = Tensor::new(&[[3u32, 9, 4]], &Device::Cpu).unwrap();
+        let mask = ids.ones_like().unwrap();
+        let embedded = quantized.embed_padded(&ids).unwrap();
+        let err = quantized
+            .forward_padded(&embedded, &mask, &quantized.layers)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("needs f32 weights"), "{err}");
+        assert!(quantized.layers[0].split_qkv().is_err());
+        assert!(quantized.layers[0].tensors().is_err());
+    }
+
+    #[test]
+    fn stray_or_misshapen_blocks_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (config, tensors, path) = tiny_quantized(tmp.path());
+        let load = |extra: (&str, (usize, usize))| {
+            let q = QTensor::quantize(
+                &Tensor::zeros(extra.1, DType::F32, &Device::Cpu).unwrap(),
+                GgmlDType::Q4_0,
+            )
+            .unwrap();
+            let mut blocks = QuantizedWeights::load(&path).unwrap();
+            blocks.insert(extra.0, q);
+            let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &Device::Cpu);
+            Bert::load_quantized(vb, &mut blocks, &config)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        let stray = load(("encoder.layer.7.output.dense.weight", (32, 64)));
+        assert!(
+            stray.contains("encoder.layer.7.output.dense.weight"),
+            "{stray}"
+        );
+        let misshapen = load(("encoder.layer.0.output.dense.weight", (64, 32)));
+        assert!(
+            misshapen.contains("the model expects (32, 64)"),
+            "{misshapen}"
+        );
     }
 }

@@ -44,6 +44,17 @@ pub enum EncoderError {
         /// The model_type it names.
         found: String,
     },
+    /// The quantized encoder was asked for, but the model has no 4-bit weights file.
+    #[error(
+        "quantized encoder: no `{file}` next to {weights} (models/setup.sh writes it for the \
+         default encoder; run it again to add it to an older install)"
+    )]
+    NoQuantizedWeights {
+        /// The f32 weights file, beside which the 4-bit one was looked for.
+        weights: PathBuf,
+        /// The file that is not there.
+        file: String,
+    },
     /// A device or dtype that this build cannot use.
     #[error("{0}")]
     Unsupported(String),

@@ -9,10 +9,12 @@ mod conventions;
 mod error;
 mod kernels;
 mod model;
+mod quantized;
 mod source;
 mod window;
 
 pub use conventions::{Conventions, Pooling};
 pub use error::EncoderError;
 pub use model::{Encoder, EncoderOptions};
+pub use quantized::{QuantizedWeights, QUANTIZED_WEIGHTS};
 pub use source::{resolve, ModelFiles};

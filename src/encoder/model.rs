@@ -10,7 +10,10 @@ use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
 use super::bert::Bert;
-use super::{resolve, window, Conventions, EncoderError, ModelFiles, Pooling};
+use super::{
+    resolve, window, Conventions, EncoderError, ModelFiles, Pooling, QuantizedWeights,
+    QUANTIZED_WEIGHTS,
+};
 
 /// How to run an encoder.
 #[derive(Debug, Clone)]
@@ -23,6 +26,10 @@ pub struct EncoderOptions {
     pub batch_size: usize,
     /// Most tokens (windows × padded length) per forward pass.
     pub batch_tokens: usize,
+    /// Run the weight matrices and word embeddings as 4-bit Q4_0 blocks from
+    /// `model-q4_0.safetensors` (CPU only): a smaller model in memory, vectors close to but not
+    /// equal to the f32 ones.
+    pub quantized: bool,
 }
 
 impl Default for EncoderOptions {
@@ -32,6 +39,7 @@ impl Default for EncoderOptions {
             dtype: "f32".into(),
             batch_size: 32,
             batch_tokens: 4096,
+            quantized: false,
         }
     }
 }
@@ -80,10 +88,15 @@ impl Encoder {
         let (prefix_ids, suffix_ids) = special_tokens(&tokenizer, &files.tokenizer)?;
 
         let fingerprint = fingerprint(&files.weights);
-        let vb = weights(&files.weights, dtype, &device)?;
-        let bert = Bert::load(vb, &config).map_err(|source| EncoderError::Weights {
-            path: files.weights.clone(),
-            source,
+        let mut quantized = quantized_weights(&files, options, &device)?;
+        let vb = weights(&files.weights, dtype, &device, &|name| {
+            quantized.contains(name)
+        })?;
+        let bert = Bert::load_quantized(vb, &mut quantized, &config).map_err(|source| {
+            EncoderError::Weights {
+                path: files.weights.clone(),
+                source,
+            }
         })?;
 
         let max_length = files
@@ -91,7 +104,13 @@ impl Encoder {
             .max_length
             .unwrap_or(config.max_position_embeddings)
             .min(config.max_position_embeddings);
-        tracing::info!(model = %files.name, device = ?device, "encoder loaded");
+        tracing::info!(
+            model = %files.name,
+            device = ?device,
+            quantized = options.quantized,
+            quantized_products = bert.quantized(),
+            "encoder loaded"
+        );
         Ok(Encoder {
             name: files.name,
             bert,
@@ -111,6 +130,12 @@ impl Encoder {
     /// The model's name in outputs: its canonical id or the path it was loaded from.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the weight matrices run as 4-bit blocks ([`EncoderOptions::quantized`]), so
+    /// that vectors differ slightly from the f32 encoder's.
+    pub fn quantized(&self) -> bool {
+        self.bert.quantized()
     }
 
     /// Width of the vectors [`Encoder::embed`] returns.
@@ -377,6 +402,42 @@ fn pick_dtype(name: &str, device: &Device) -> Result<DType, EncoderError> {
     Ok(dtype)
 }
 
+/// The 4-bit matrices when the options ask for them. Otherwise, on the CPU and when the
+/// model has a 4-bit file, its word-embedding table alone (exact: see
+/// [`QuantizedWeights::table_only`]); else nothing.
+fn quantized_weights(
+    files: &ModelFiles,
+    options: &EncoderOptions,
+    device: &Device,
+) -> Result<QuantizedWeights, EncoderError> {
+    if !options.quantized {
+        // Only a memory saving here: a file that does not read is not worth failing for.
+        return Ok(match &files.quantized_weights {
+            Some(path) if device.is_cpu() => match QuantizedWeights::load(path) {
+                Ok(blocks) => blocks.table_only(),
+                Err(e) => {
+                    tracing::warn!("word embeddings kept in f32: {e}");
+                    QuantizedWeights::default()
+                }
+            },
+            _ => QuantizedWeights::default(),
+        });
+    }
+    if !device.is_cpu() {
+        return Err(EncoderError::Unsupported(format!(
+            "the quantized encoder runs on the CPU only (device `{}` was asked for)",
+            options.device
+        )));
+    }
+    let Some(path) = &files.quantized_weights else {
+        return Err(EncoderError::NoQuantizedWeights {
+            weights: files.weights.clone(),
+            file: QUANTIZED_WEIGHTS.to_string(),
+        });
+    };
+    QuantizedWeights::load(path)
+}
+
 fn read_config(path: &Path) -> Result<BertConfig, EncoderError> {
     let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
         path: path.to_path_buf(),
@@ -429,12 +490,18 @@ fn special_tokens(
     Ok((ids[..split].to_vec(), ids[split..].to_vec()))
 }
 
-/// Reads the weights, renaming the `gamma`/`beta` layer-norm variant when present.
+/// Reads the weights, renaming the `gamma`/`beta` layer-norm variant when present, and
+/// leaving out the tensors `skip` names (those the quantized encoder reads elsewhere).
 ///
 /// Each tensor is copied out of a memory map, and the map's pages for it are released right
 /// after, so that loading never holds the file twice (once mapped, once copied): the 470 MB
 /// default model would otherwise peak near 1 GB while loading.
-fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<'a>, EncoderError> {
+fn weights<'a>(
+    path: &Path,
+    dtype: DType,
+    device: &Device,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<VarBuilder<'a>, EncoderError> {
     use candle_core::safetensors::Load;
     let wrap = |source| EncoderError::Weights {
         path: path.to_path_buf(),
@@ -448,19 +515,12 @@ fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<
     let mmap = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| wrap(e.into()))?;
     let parsed = safetensors::SafeTensors::deserialize(&mmap)
         .map_err(|e| wrap(candle_core::Error::wrap(e)))?;
-    let base = mmap.as_ptr() as usize;
     let mut tensors = HashMap::new();
-    // SAFETY (for `release`): dropping the pages of a read-only file mapping only makes a
-    // later access read them from the file again; the file does not change while demur runs.
-    let release = |bytes: &[u8]| unsafe {
-        let offset = bytes.as_ptr() as usize - base;
-        if let Err(e) =
-            mmap.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
-        {
-            tracing::debug!(error = %e, "could not release mapped pages");
-        }
-    };
+    let release = |bytes: &[u8]| release_pages(&mmap, bytes);
     for (name, view) in parsed.tensors() {
+        if skip(&name) {
+            continue;
+        }
         let tensor = if view.dtype() == safetensors::Dtype::F32 {
             // Copied a slice at a time, each slice's pages released before the next.
             let mut values = Vec::with_capacity(view.data().len() / 4);
@@ -486,4 +546,17 @@ fn weights<'a>(path: &Path, dtype: DType, device: &Device) -> Result<VarBuilder<
         tensors.insert(renamed, tensor);
     }
     Ok(VarBuilder::from_tensors(tensors, dtype, device))
+}
+
+/// Releases the pages of `bytes`, a slice of `mmap`, once they have been copied out.
+pub(super) fn release_pages(mmap: &memmap2::Mmap, bytes: &[u8]) {
+    let offset = bytes.as_ptr() as usize - mmap.as_ptr() as usize;
+    // SAFETY: dropping the pages of a read-only file mapping only makes a later access read
+    // them from the file again; the file does not change while demur runs.
+    let advised = unsafe {
+        mmap.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, bytes.len())
+    };
+    if let Err(e) = advised {
+        tracing::debug!(error = %e, "could not release mapped pages");
+    }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use hf_hub::{HFClient, HFClientSync};
 
-use super::{Conventions, EncoderError};
+use super::{Conventions, EncoderError, QUANTIZED_WEIGHTS};
 
 /// The files an encoder is built from.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub struct ModelFiles {
     pub tokenizer: PathBuf,
     /// `model.safetensors`.
     pub weights: PathBuf,
+    /// `model-q4_0.safetensors` next to the weights, when there is one (for the quantized
+    /// encoder).
+    pub quantized_weights: Option<PathBuf>,
     /// Feeding and pooling conventions.
     pub conventions: Conventions,
 }
@@ -56,6 +59,7 @@ fn from_dir(dir: &Path, spec: &str) -> Result<ModelFiles, EncoderError> {
         config: dir.join("config.json"),
         tokenizer: dir.join("tokenizer.json"),
         weights: dir.join("model.safetensors"),
+        quantized_weights: beside(&dir.join("model.safetensors")),
         conventions,
     })
 }
@@ -99,9 +103,16 @@ fn from_hub(id: &str, owner: &str, name: &str) -> Result<ModelFiles, EncoderErro
         name: id.to_string(),
         config: config?,
         tokenizer: tokenizer?,
+        quantized_weights: beside(&weights),
         weights,
         conventions,
     })
+}
+
+/// The quantized weights file in the folder of `weights`, when it exists.
+fn beside(weights: &Path) -> Option<PathBuf> {
+    let path = weights.parent()?.join(QUANTIZED_WEIGHTS);
+    path.is_file().then_some(path)
 }
 
 fn hub_error(id: &str, file: &str, cache: &Path, e: hf_hub::HFError) -> EncoderError {

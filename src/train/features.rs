@@ -80,6 +80,11 @@ fn encoder_key(encoder: &Encoder) -> u64 {
         pooled.hash(&mut hasher);
     }
     encoder.max_length().hash(&mut hasher);
+    // Quantized matrices give other vectors. Hashed only then, so that the f32 encoder keeps
+    // the caches it wrote before.
+    if encoder.quantized() {
+        "q4_0".hash(&mut hasher);
+    }
     hasher.finish()
 }
 

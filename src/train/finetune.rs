@@ -22,7 +22,7 @@ use super::metrics::{counts, flags, macro_f1};
 use super::rng::SplitMix;
 use super::{read_dataset, split_by_conversation, TrainError};
 use crate::classify::{scored_turns, Activation, HeadConfig, HeadError, HeadInput};
-use crate::encoder::bert::{Bert, Dense, LayerWeights};
+use crate::encoder::bert::{Bert, Dense, LayerWeights, Weight};
 use crate::encoder::{Conventions, Encoder, ModelFiles, Pooling};
 use crate::label::Label;
 
@@ -167,9 +167,9 @@ pub fn finetune(
             options.layers
         )));
     }
-    if !bert.packs() {
+    if !bert.packs() || bert.quantized() {
         return Err(TrainError::Options(
-            "fine-tuning runs on the CPU in f32 only".into(),
+            "fine-tuning runs on the CPU with f32 weights only (not --quantized)".into(),
         ));
     }
     let train_data = read_dataset(&options.train)?;
@@ -349,7 +349,7 @@ fn init(
     let layers = bert.layers[frozen..]
         .iter()
         .map(|l| {
-            l.tensors()
+            l.tensors()?
                 .into_iter()
                 .map(|t| Var::from_tensor(&t.copy()?))
                 .collect()
@@ -417,7 +417,7 @@ fn forward(
     let out = bert.forward_padded(&x, &mask, layers)?;
     let first = out.narrow(1, 0, 1)?.squeeze(1)?;
     let pooler = Dense {
-        weight: trainable.pooler[0].as_tensor().clone(),
+        weight: Weight::F32(trainable.pooler[0].as_tensor().clone()),
         bias: trainable.pooler[1].as_tensor().clone(),
     };
     let mut pooled = candle_core::Module::forward(&pooler, &first)?.tanh()?;
@@ -438,7 +438,7 @@ fn forward(
         }
     }
     let classifier = Dense {
-        weight: trainable.classifier[0].as_tensor().clone(),
+        weight: Weight::F32(trainable.classifier[0].as_tensor().clone()),
         bias: trainable.classifier[1].as_tensor().clone(),
     };
     candle_core::Module::forward(&classifier, &pooled)
@@ -451,13 +451,14 @@ fn probabilities(
     examples: &[Example],
     batch_size: usize,
 ) -> candle_core::Result<Vec<[f32; 3]>> {
-    let layers: Vec<LayerWeights> = trainable
+    let layers = trainable
         .layer_weights()
         .into_iter()
         .map(|l| {
-            LayerWeights::from_tensors(&l.tensors().iter().map(|t| t.detach()).collect::<Vec<_>>())
+            let detached: Vec<Tensor> = l.tensors()?.iter().map(|t| t.detach()).collect();
+            Ok(LayerWeights::from_tensors(&detached))
         })
-        .collect();
+        .collect::<candle_core::Result<Vec<_>>>()?;
     let mut out = vec![[0f32; 3]; examples.len()];
     for batch in length_batches(examples, batch_size) {
         let logits = forward(bert, &layers, trainable, examples, &batch, None)?.detach();
@@ -495,7 +496,7 @@ fn write_checkpoint(
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     let e = &bert.embeddings;
     for (name, t) in [
-        ("word_embeddings.weight", &e.word),
+        ("word_embeddings.weight", &e.word.to_f32()?),
         ("position_embeddings.weight", &e.position),
         ("token_type_embeddings.weight", &e.token_type),
         ("LayerNorm.weight", &e.norm.weight),
