@@ -71,6 +71,10 @@ pub struct TrainArgs {
     /// Dropout rate on the head's input and hidden layer while training.
     #[arg(long, default_value_t = 0.3)]
     dropout: f32,
+    /// Probability of dropping each seller-turn vector of a row as a whole while training
+    /// (heads that read context).
+    #[arg(long, default_value_t = 0.0)]
+    context_dropout: f32,
     /// AdamW weight decay.
     #[arg(long, default_value_t = 1e-2)]
     weight_decay: f64,
@@ -122,6 +126,7 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             learning_rate: args.lr,
             seed: args.seed,
             dropout: args.dropout,
+            context_dropout: args.context_dropout,
             weight_decay: args.weight_decay,
             ..FitOptions::default()
         },

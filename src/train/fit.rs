@@ -37,6 +37,8 @@ pub struct FitOptions {
     pub seed: u64,
     /// Dropout rate on the head's input and hidden layer while training.
     pub dropout: f32,
+    /// Probability of dropping each context vector of a row as a whole while training.
+    pub context_dropout: f32,
 }
 
 impl Default for FitOptions {
@@ -49,6 +51,7 @@ impl Default for FitOptions {
             batch_size: 64,
             seed: 17,
             dropout: 0.0,
+            context_dropout: 0.0,
         }
     }
 }
@@ -261,9 +264,11 @@ fn run_epoch(
         let yb = y.index_select(&index, 0)?;
         let width = xb.dim(1)?;
         let hidden = head.config().hidden_layer;
+        let turn_width = head.config().hidden_size;
         let mut masks = Vec::with_capacity(head.members());
         for _ in 0..head.members() {
             let input = dropout_mask(rng, chunk.len(), width, options.dropout)?;
+            let input = context_dropout(rng, input, chunk.len(), width, turn_width, options)?;
             masks.push((
                 input,
                 dropout_mask(rng, chunk.len(), hidden, options.dropout)?,
@@ -301,6 +306,35 @@ fn dropout_mask(
         }
     });
     Tensor::from_vec(values.collect(), (rows, width), &Device::Cpu).map(Some)
+}
+
+/// Drops whole context blocks (every vector after the turn's own), one row and block at a
+/// time with probability `options.context_dropout`, on top of an elementwise mask: the head
+/// then cannot lean on how one writer's sellers phrase things, and must read the turn.
+fn context_dropout(
+    rng: &mut SplitMix,
+    mask: Option<Tensor>,
+    rows: usize,
+    width: usize,
+    turn_width: usize,
+    options: &FitOptions,
+) -> candle_core::Result<Option<Tensor>> {
+    let p = options.context_dropout;
+    if p <= 0.0 || width <= turn_width || turn_width == 0 {
+        return Ok(mask);
+    }
+    let mut values = match &mask {
+        Some(m) => m.flatten_all()?.to_vec1::<f32>()?,
+        None => vec![1.0; rows * width],
+    };
+    for row in values.chunks_exact_mut(width) {
+        for block in row[turn_width..].chunks_mut(turn_width) {
+            if (rng.uniform() + 1.0) / 2.0 < p {
+                block.iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+    }
+    Tensor::from_vec(values, (rows, width), &Device::Cpu).map(Some)
 }
 
 /// Binary cross-entropy on logits, positives weighted per label, in a numerically stable form:
