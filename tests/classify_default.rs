@@ -54,11 +54,7 @@ fn a_plain_approval_objection_is_decision_chain() {
     assert_eq!(found, [Label::DecisionChain]);
 }
 
-// TODO: the shipped head scores this turn 0.70 technical against a tuned threshold of 0.87,
-// so it is not reported. Un-ignore once a retrained head (more plain technical turns in
-// datasets/, or encoder fine-tuning) passes it.
 #[test]
-#[ignore = "known miss of the shipped head: technical 0.70 < threshold 0.87"]
 fn a_plain_proof_objection_is_technical() {
     let found = labels(&analyzer(), "We'd need to run it against our stack first.");
     assert_eq!(found, [Label::Technical]);

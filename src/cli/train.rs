@@ -73,7 +73,7 @@ pub struct TrainArgs {
     dropout: f32,
     /// Probability of dropping each seller-turn vector of a row as a whole while training
     /// (heads that read context).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.5)]
     context_dropout: f32,
     /// AdamW weight decay.
     #[arg(long, default_value_t = 1e-2)]
@@ -86,7 +86,7 @@ pub struct TrainArgs {
     #[arg(long)]
     name: Option<String>,
     /// Head version.
-    #[arg(long = "head-version", default_value = "1")]
+    #[arg(long = "head-version", default_value = "2")]
     head_version: String,
     /// Do not read or write the feature cache.
     #[arg(long)]
