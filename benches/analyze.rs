@@ -1,8 +1,10 @@
 //! End-to-end analysis throughput: 200 generated conversations (about 20 buyer turns each,
 //! half English, half Chinese) read from plain `Speaker: text` files and analysed in chunks of
-//! 32 files, as `demur analyze` does; after each chunk, the same buyer turns through the
-//! encoder alone, so the ratio says what reading, context turns, the head and the strategies
-//! cost on top of encoding, under the same background load.
+//! 32 files, as `demur analyze` does; after each chunk, the encoder alone on the same buyer
+//! turns, and on every turn the analysis encoded (buyer turns and the seller turns the head
+//! reads), all under the same background load. The first ratio says what the whole product
+//! costs on top of encoding the buyer turns; the second what reading, the head and the
+//! strategies cost on top of the encoding the analysis needs.
 //!
 //! Run with `cargo bench --bench analyze` after `models/setup.sh`. Environment:
 //! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 1),
@@ -91,18 +93,22 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
 
     let mut analysed = Vec::new();
     let mut encoded = Vec::new();
+    let mut needed = Vec::new();
     for round in 1..=rounds {
-        let (a, e) = run_pass(&analyzer, &files)?;
+        let (a, e, n) = run_pass(&analyzer, &files)?;
         println!(
-            "round {round}: analyze {:.1} s, encoder only {:.1} s, ratio {:.3}",
+            "round {round}: analyze {:.1} s, encoder only {:.1} s (buyer turns) / {:.1} s (all needed turns), ratios {:.3} / {:.3}",
             a.seconds,
             e.seconds,
-            e.seconds / a.seconds
+            n.seconds,
+            e.seconds / a.seconds,
+            n.seconds / a.seconds
         );
         analysed.push(a);
         encoded.push(e);
+        needed.push(n);
     }
-    report(&analysed, &encoded, input, load, &work)
+    report(&analysed, &encoded, &needed, input, load, &work)
 }
 
 /// One pass over the corpus in chunks; each chunk is analysed, then its buyer turns are
@@ -110,22 +116,25 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
 fn run_pass(
     analyzer: &Analyzer,
     files: &[PathBuf],
-) -> Result<(Pass, Pass), Box<dyn std::error::Error>> {
+) -> Result<(Pass, Pass, Pass), Box<dyn std::error::Error>> {
     let mut analysed = Pass::empty();
     let mut encoded = Pass::empty();
+    let mut needed = Pass::empty();
     for (i, chunk) in files.chunks(FILES_PER_CHUNK).enumerate() {
-        let (a, e) = run_chunk(analyzer, chunk)?;
+        let (a, e, n) = run_chunk(analyzer, chunk)?;
         eprintln!(
-            "chunk {}: {} files, analyze {:.1} s, encoder only {:.1} s",
+            "chunk {}: {} files, analyze {:.1} s, encoder only: buyer turns {:.1} s, all needed turns {:.1} s",
             i + 1,
             chunk.len(),
             a.seconds,
-            e.seconds
+            e.seconds,
+            n.seconds
         );
         analysed.add(&a);
         encoded.add(&e);
+        needed.add(&n);
     }
-    Ok((analysed, encoded))
+    Ok((analysed, encoded, needed))
 }
 
 /// Reads and analyses one chunk as `demur analyze` does (parallel reads, one batch, JSON
@@ -133,7 +142,7 @@ fn run_pass(
 fn run_chunk(
     analyzer: &Analyzer,
     chunk: &[PathBuf],
-) -> Result<(Pass, Pass), Box<dyn std::error::Error>> {
+) -> Result<(Pass, Pass, Pass), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let conversations = read_chunk(chunk)?;
     let refs: Vec<&Conversation> = conversations.iter().collect();
@@ -155,10 +164,18 @@ fn run_chunk(
     let encode_seconds = start.elapsed().as_secs_f64();
 
     let input = analyzer.classifier().head().config().input;
-    let needed: usize = conversations
+    let needed: Vec<&str> = conversations
         .iter()
-        .map(|c| needed_turns(c, &scored_turns(c), input).len())
-        .sum();
+        .flat_map(|c| {
+            needed_turns(c, &scored_turns(c), input)
+                .into_iter()
+                .map(|t| c.turns[t].text.as_str())
+        })
+        .collect();
+    let start = Instant::now();
+    black_box(analyzer.classifier().encoder().embed(&needed)?);
+    let needed_seconds = start.elapsed().as_secs_f64();
+
     let pass = |seconds, encoded_turns| Pass {
         seconds,
         conversations: conversations.len(),
@@ -166,8 +183,9 @@ fn run_chunk(
         encoded_turns,
     };
     Ok((
-        pass(analyse_seconds, needed),
+        pass(analyse_seconds, needed.len()),
         pass(encode_seconds, texts.len()),
+        pass(needed_seconds, needed.len()),
     ))
 }
 
@@ -240,6 +258,7 @@ impl Pass {
 fn report(
     analysed: &[Pass],
     encoded: &[Pass],
+    needed: &[Pass],
     input: HeadInput,
     load: f64,
     work: &Path,
@@ -256,6 +275,12 @@ fn report(
         .map(|(a, e)| e.seconds / a.seconds)
         .collect();
     let ratio = median(&mut ratios.clone());
+    let mut overheads: Vec<f64> = analysed
+        .iter()
+        .zip(needed)
+        .map(|(a, n)| n.seconds / a.seconds)
+        .collect();
+    let overhead = median(&mut overheads);
     let first = &analysed[0];
 
     println!(
@@ -268,6 +293,9 @@ fn report(
     );
     println!("encoder only, same buyer turns: {encoder_rate:.1} buyer turns/s");
     println!("end-to-end / encoder-only throughput: {ratio:.3}");
+    println!(
+        "end-to-end / encoder on the same turns the analysis encodes: {overhead:.3} (what reading, the head and the strategies cost)"
+    );
 
     let summary = serde_json::json!({
         "threads": candle_core::utils::get_num_threads(),
@@ -282,6 +310,8 @@ fn report(
         "buyer_turns_per_s": turn_rate,
         "encoder_only_buyer_turns_per_s": encoder_rate,
         "ratio_to_encoder_only": ratio,
+        "encoder_needed_turns_s": needed.iter().map(|p| p.seconds).collect::<Vec<_>>(),
+        "ratio_to_encoder_on_needed_turns": overhead,
     });
     let path = work.join("analyze.json");
     std::fs::write(&path, format!("{summary:#}\n"))?;
