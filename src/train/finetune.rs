@@ -17,7 +17,9 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 
 use super::dataset::LabeledConversation;
-use super::fit::{balance_weights, tune_thresholds, weighted_bce, EpochReport};
+use super::fit::{
+    balance_weights, dropout_mask, targets, tune_thresholds, weighted_bce, EpochReport,
+};
 use super::metrics::{counts, flags, macro_f1};
 use super::rng::SplitMix;
 use super::{read_dataset, split_by_conversation, TrainError};
@@ -217,7 +219,8 @@ pub fn finetune(
                 batch,
                 Some((&mut rng, options.dropout)),
             )?;
-            let y = targets(batch.iter().map(|&i| train[i].gold))?;
+            let gold: Vec<[bool; 3]> = batch.iter().map(|&i| train[i].gold).collect();
+            let y = targets(&gold)?;
             let loss = weighted_bce(&logits, &y, &pos_weight)?;
             let grads = loss.backward()?;
             encoder_opt.step(&grads)?;
@@ -422,19 +425,9 @@ fn forward(
     };
     let mut pooled = candle_core::Module::forward(&pooler, &first)?.tanh()?;
     if let Some((rng, p)) = dropout {
-        if p > 0.0 {
-            let keep = 1.0 / (1.0 - p);
-            let (b, h) = pooled.dims2()?;
-            let m: Vec<f32> = (0..b * h)
-                .map(|_| {
-                    if (rng.uniform() + 1.0) / 2.0 < p {
-                        0.0
-                    } else {
-                        keep
-                    }
-                })
-                .collect();
-            pooled = pooled.mul(&Tensor::from_vec(m, (b, h), &Device::Cpu)?)?;
+        let (b, h) = pooled.dims2()?;
+        if let Some(mask) = dropout_mask(rng, b, h, p)? {
+            pooled = pooled.mul(&mask)?;
         }
     }
     let classifier = Dense {
@@ -468,12 +461,6 @@ fn probabilities(
         }
     }
     Ok(out)
-}
-
-fn targets(gold: impl Iterator<Item = [bool; 3]>) -> candle_core::Result<Tensor> {
-    let flat: Vec<f32> = gold.flatten().map(|b| f32::from(u8::from(b))).collect();
-    let rows = flat.len() / 3;
-    Tensor::from_vec(flat, (rows, 3), &Device::Cpu)
 }
 
 /// Writes the Hugging Face checkpoint and the demur head into `out`.

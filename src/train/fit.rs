@@ -288,7 +288,7 @@ fn run_epoch(
 }
 
 /// A `[rows, width]` mask of zeros and `1 / (1 − p)`, or none when there is nothing to drop.
-fn dropout_mask(
+pub(crate) fn dropout_mask(
     rng: &mut SplitMix,
     rows: usize,
     width: usize,
@@ -357,7 +357,7 @@ fn matrix(rows: &[Vec<f32>], width: usize) -> Result<Tensor, HeadError> {
     Ok(Tensor::from_vec(flat, (rows.len(), width), &Device::Cpu)?)
 }
 
-fn targets(gold: &[[bool; 3]]) -> Result<Tensor, HeadError> {
+pub(crate) fn targets(gold: &[[bool; 3]]) -> Result<Tensor, HeadError> {
     let flat: Vec<f32> = gold
         .iter()
         .flatten()
