@@ -74,17 +74,11 @@ fn encoder_key(encoder: &Encoder) -> u64 {
     encoder.fingerprint().hash(&mut hasher);
     let conventions = encoder.conventions();
     conventions.prefix.hash(&mut hasher);
-    let pooled = (conventions.pooling == Pooling::Cls, conventions.normalize);
-    // Caches written before pooling entered the key used mean pooling with normalisation.
-    if pooled != (false, true) {
-        pooled.hash(&mut hasher);
-    }
+    (conventions.pooling == Pooling::Cls).hash(&mut hasher);
+    conventions.normalize.hash(&mut hasher);
     encoder.max_length().hash(&mut hasher);
-    // Quantized matrices give other vectors. Hashed only then, so that the f32 encoder keeps
-    // the caches it wrote before.
-    if encoder.quantized() {
-        "q4_0".hash(&mut hasher);
-    }
+    // Quantized matrices give other vectors.
+    encoder.quantized().hash(&mut hasher);
     hasher.finish()
 }
 
