@@ -6,6 +6,10 @@
 //! costs on top of encoding the buyer turns; the second what reading, the head and the
 //! strategies cost on top of the encoding the analysis needs.
 //!
+//! The texts of both encoder-only sets go to `target/tmp/demur-bench/analyze-turns.json`
+//! (`buyer` and `needed`), which `benches/compare_analyze.sh` hands to the ONNX Runtime and
+//! PyTorch reference.
+//!
 //! Run with `cargo bench --bench analyze` after `models/setup.sh`. Environment:
 //! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 1),
 //! `DEMUR_BENCH_HEAD_INPUT` (`turn` or `turn_and_context`: the input of the stand-in head used
@@ -88,6 +92,8 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
         load
     );
 
+    write_turns(&analyzer, &files, &work.join("analyze-turns.json"))?;
+
     // Two untimed files warm caches and the thread pool.
     run_chunk(&analyzer, &files[..files.len().min(2)])?;
 
@@ -151,27 +157,11 @@ fn run_chunk(
     }
     let analyse_seconds = start.elapsed().as_secs_f64();
 
-    let texts: Vec<&str> = conversations
-        .iter()
-        .flat_map(|c| {
-            scored_turns(c)
-                .into_iter()
-                .map(|t| c.turns[t].text.as_str())
-        })
-        .collect();
+    let (texts, needed) = encoded_texts(analyzer, &conversations);
     let start = Instant::now();
     black_box(analyzer.classifier().encoder().embed(&texts)?);
     let encode_seconds = start.elapsed().as_secs_f64();
 
-    let input = analyzer.classifier().head().config().input;
-    let needed: Vec<&str> = conversations
-        .iter()
-        .flat_map(|c| {
-            needed_turns(c, &scored_turns(c), input)
-                .into_iter()
-                .map(|t| c.turns[t].text.as_str())
-        })
-        .collect();
     let start = Instant::now();
     black_box(analyzer.classifier().encoder().embed(&needed)?);
     let needed_seconds = start.elapsed().as_secs_f64();
@@ -187,6 +177,40 @@ fn run_chunk(
         pass(encode_seconds, texts.len()),
         pass(needed_seconds, needed.len()),
     ))
+}
+
+/// The buyer turns the analysis scores, and every turn it encodes for them (the buyer turns
+/// and the seller turns the head reads).
+fn encoded_texts<'a>(
+    analyzer: &Analyzer,
+    conversations: &'a [Conversation],
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let input = analyzer.classifier().head().config().input;
+    let texts_of = |c: &'a Conversation, turns: Vec<usize>| {
+        turns.into_iter().map(move |t| c.turns[t].text.as_str())
+    };
+    let buyer = conversations
+        .iter()
+        .flat_map(|c| texts_of(c, scored_turns(c)))
+        .collect();
+    let needed = conversations
+        .iter()
+        .flat_map(|c| texts_of(c, needed_turns(c, &scored_turns(c), input)))
+        .collect();
+    (buyer, needed)
+}
+
+/// Writes both encoder-only sets of the whole corpus for the reference engines.
+fn write_turns(
+    analyzer: &Analyzer,
+    files: &[PathBuf],
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let conversations = read_chunk(files)?;
+    let (buyer, needed) = encoded_texts(analyzer, &conversations);
+    let turns = serde_json::json!({ "buyer": buyer, "needed": needed });
+    std::fs::write(path, format!("{turns}\n"))?;
+    Ok(())
 }
 
 /// The installed head, or a stand-in with untrained weights in `work/head` (scores are

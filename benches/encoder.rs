@@ -1,7 +1,9 @@
 //! Encoder throughput: `Encoder::embed` on English and Chinese buyer turns at batch sizes 1, 8
 //! and 32, the whole shared turn set in length-sorted batches (what the PyTorch reference in
 //! `benches/reference/` runs), model load time, and an f32 matmul ceiling at the encoder's
-//! feed-forward shapes (beside the same products on Q4_0 weights). When the model has `model-q4_0.safetensors`, the sorted sets also run
+//! feed-forward shapes (beside the same products on Q4_0 weights), and the thread split (both
+//! sorted sets through rayon pools of 1, 2 and 4 threads, and with batches run one at a time
+//! or concurrently, `threads/…`). When the model has `model-q4_0.safetensors`, the sorted sets also run
 //! through the quantized encoder (`q4_0/…` in the summary), right after the f32 run of the
 //! same set, and the summary ends with the quantized/f32 time ratios.
 //!
@@ -124,6 +126,7 @@ fn main() {
             lang,
         ));
     }
+    results.extend(bench_threads(&model, &encoder));
     let ceiling = bench_ceiling(&mut criterion);
     criterion.final_summary();
 
@@ -225,7 +228,7 @@ fn bench_embed(
         out.push(measured);
     }
 
-    // The whole set in one call: the encoder sorts by length and batches 32 at a time.
+    // The whole set in one call: the encoder sorts by length and batches it (`EncoderOptions`).
     let name = format!("{}/sorted-{}", lang.code(), set.len());
     out.push(bench_sorted(
         &mut group,
@@ -267,6 +270,109 @@ fn bench_sorted(
         })
     });
     measured
+}
+
+/// Rounds of the thread-split measurement.
+const THREAD_ROUNDS: usize = 7;
+
+/// The thread split: both sorted sets in one call, with the default options (concurrent
+/// batches of 8) in rayon pools of 1, 2 and 4 threads, and in a 2-thread pool with batches of
+/// 8 or 32 run one at a time with both threads on each operation, or with concurrent batches
+/// of 16. Matrix products run on the same pool as the other kernels (candle hands them to
+/// rayon), so the pool size is the whole thread count.
+///
+/// Not a criterion group: the variants take turns, one call each per round, so that a change
+/// in background load hits all of them alike, and the ratios are taken within each round.
+/// Runs when the bench filter (if any) matches `threads`.
+fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| regex::Regex::new(f).is_ok_and(|r| r.is_match("threads/pool-2/concurrent-8")));
+    if !wanted || std::env::args().any(|a| a == "--list" || a == "--test") {
+        return Vec::new();
+    }
+
+    let mut set = common::turn_set(Lang::En);
+    set.extend(common::turn_set(Lang::Zh));
+    let all: Vec<&str> = set.iter().map(String::as_str).collect();
+    let set_lengths = lengths(encoder, &set);
+
+    let variants = [
+        ("serial-8", false, 8),
+        ("serial-32", false, 32),
+        ("concurrent-16", true, 16),
+    ];
+    let mut loaded = Vec::new();
+    for (name, concurrent_batches, batch_size) in variants {
+        let options = EncoderOptions {
+            batch_size,
+            concurrent_batches,
+            ..Default::default()
+        };
+        match Encoder::load(model, &options) {
+            Ok(variant) => loaded.push((format!("pool-2/{name}"), variant)),
+            Err(e) => eprintln!("threads bench: cannot load {model}: {e}"),
+        }
+    }
+    let mut runs: Vec<(String, &Encoder, usize)> = [1, 2, 4]
+        .into_iter()
+        .map(|threads| (format!("pool-{threads}/concurrent-8"), encoder, threads))
+        .collect();
+    runs.extend(loaded.iter().map(|(name, e)| (name.clone(), e, 2)));
+
+    let mut timed = Vec::new();
+    for (name, encoder, threads) in runs {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => timed.push((
+                Measured::new(format!("threads/{name}"), &set_lengths),
+                encoder,
+                pool,
+            )),
+            Err(e) => eprintln!("threads bench: cannot build a pool of {threads}: {e}"),
+        }
+    }
+    for (_, encoder, pool) in &timed {
+        pool.install(|| black_box(encoder.embed(&all).ok()));
+    }
+    for round in 1..=THREAD_ROUNDS {
+        for (measured, encoder, pool) in &timed {
+            measured.time(1, || {
+                pool.install(|| black_box(encoder.embed(&all).ok()));
+            });
+        }
+        eprintln!("threads: round {round} of {THREAD_ROUNDS} done");
+    }
+    timed.into_iter().map(|(measured, _, _)| measured).collect()
+}
+
+/// Per `threads/…` workload, the median over rounds of its throughput over the default
+/// split's (`pool-2/concurrent-8`) in the same round.
+fn thread_ratios(results: &[Measured]) -> Vec<(String, f64)> {
+    let Some(default) = results
+        .iter()
+        .find(|m| m.name == "threads/pool-2/concurrent-8")
+    else {
+        return Vec::new();
+    };
+    let base = default.samples.borrow();
+    results
+        .iter()
+        .filter_map(|m| {
+            let name = m.name.strip_prefix("threads/")?;
+            let mut ratios: Vec<f64> = base
+                .iter()
+                .zip(m.samples.borrow().iter())
+                .map(|(b, s)| b / s)
+                .collect();
+            let ratio = median(&mut ratios);
+            ratio.is_finite().then(|| (name.to_string(), ratio))
+        })
+        .collect()
 }
 
 /// f32 matmul throughput (GFLOP/s) at the feed-forward shapes, weights transposed as in
@@ -406,6 +512,11 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
         println!("quantized/f32 time, {name}: {ratio:.2}");
     }
 
+    let threads = thread_ratios(results);
+    for (name, ratio) in &threads {
+        println!("throughput over pool-2/concurrent-8, {name}: {ratio:.2}");
+    }
+
     let ceiling: serde_json::Map<String, serde_json::Value> = ceiling
         .iter()
         .map(|(name, gflops)| (name.clone(), (*gflops).into()))
@@ -415,6 +526,10 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
         "ceiling_gflops": ceiling,
         "results": rows,
         "quantized_over_f32_time": ratios
+            .into_iter()
+            .map(|(name, ratio)| (name, ratio.into()))
+            .collect::<serde_json::Map<_, _>>(),
+        "throughput_over_default_split": threads
             .into_iter()
             .map(|(name, ratio)| (name, ratio.into()))
             .collect::<serde_json::Map<_, _>>(),

@@ -77,3 +77,32 @@ fn default_tokenizer_knows_chinese_sales_words() {
         assert!(!ids.contains(&3), "{text}: has <unk>");
     }
 }
+
+#[test]
+fn concurrent_and_one_at_a_time_batches_give_the_same_bits() {
+    let golden = golden();
+    let texts: Vec<&str> = golden.golden.iter().map(|c| c.text.as_str()).collect();
+    let load = |concurrent_batches, batch_size| {
+        let options = EncoderOptions {
+            concurrent_batches,
+            batch_size,
+            ..Default::default()
+        };
+        Encoder::load(&common::default_model(), &options).unwrap()
+    };
+    // Batches of 3: five batches of the 14 texts, so several run at once.
+    let concurrent = load(true, 3).embed(&texts).unwrap();
+    let serial = load(false, 3).embed(&texts).unwrap();
+    assert_eq!(concurrent, serial);
+
+    // Other batch sizes pack other windows together; only rounding may differ.
+    let whole = load(false, 32).embed(&texts).unwrap();
+    for ((a, b), text) in concurrent.iter().zip(&whole).zip(&texts) {
+        let diff = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-5, "{text:?}: batches of 3 vs 32 differ by {diff}");
+    }
+}

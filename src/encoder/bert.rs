@@ -22,7 +22,7 @@ use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
-use super::kernels::{AddNorm, BiasGelu, PackedAttention};
+use super::kernels::{AddBias, AddNorm, PackedAttention};
 use super::quantized::{stack_rows, QuantizedWeights};
 
 /// A weight matrix `(out, in)` or an embedding table `(rows, width)`.
@@ -437,12 +437,13 @@ impl Bert {
             heads: self.heads,
         };
         for layer in &self.layers[..upto.min(self.layers.len())] {
-            let qkv = layer.qkv.forward(&xs)?;
+            let qkv = layer.qkv.product(&xs)?;
+            qkv.inplace_op2(&layer.qkv.bias, &AddBias { gelu: false })?;
             let context = qkv.apply_op1_no_bwd(&attention)?;
             let attended =
                 self.add_norm_dense(&context, &xs, &layer.attention_out, &layer.attention_norm)?;
             let up = layer.up.product(&attended)?;
-            up.inplace_op2(&layer.up.bias, &BiasGelu)?;
+            up.inplace_op2(&layer.up.bias, &AddBias { gelu: true })?;
             xs = self.add_norm_dense(&up, &attended, &layer.down, &layer.output_norm)?;
         }
         Ok(xs)

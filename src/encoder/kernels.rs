@@ -95,12 +95,15 @@ fn f32_slice_mut<'a>(
     }
 }
 
-/// In place: `x = gelu(x + bias)`, row by row, on a `(rows, width)` tensor.
-pub(crate) struct BiasGelu;
+/// In place: `x += bias` row by row on a `(rows, width)` tensor, then the GELU when `gelu`
+/// is set.
+pub(crate) struct AddBias {
+    pub gelu: bool,
+}
 
-impl InplaceOp2 for BiasGelu {
+impl InplaceOp2 for AddBias {
     fn name(&self) -> &'static str {
-        "demur-bias-gelu"
+        "demur-add-bias"
     }
 
     fn cpu_fwd(
@@ -116,12 +119,21 @@ impl InplaceOp2 for BiasGelu {
         if width == 0 || xs.len() % width != 0 {
             candle_core::bail!("bias of {width} does not divide {} values", xs.len());
         }
+        let with_gelu = self.gelu;
         xs.par_chunks_mut(width * ROWS_PER_TASK).for_each(|rows| {
-            dispatch!(for row in rows.chunks_exact_mut(width) {
-                for (x, b) in row.iter_mut().zip(bias) {
-                    *x = gelu(*x + b);
-                }
-            })
+            if with_gelu {
+                dispatch!(for row in rows.chunks_exact_mut(width) {
+                    for (x, b) in row.iter_mut().zip(bias) {
+                        *x = gelu(*x + b);
+                    }
+                })
+            } else {
+                dispatch!(for row in rows.chunks_exact_mut(width) {
+                    for (x, b) in row.iter_mut().zip(bias) {
+                        *x += b;
+                    }
+                })
+            }
         });
         Ok(())
     }

@@ -30,6 +30,11 @@ pub struct EncoderOptions {
     /// `model-q4_0.safetensors` (CPU only): a smaller model in memory, vectors close to but not
     /// equal to the f32 ones.
     pub quantized: bool,
+    /// On the CPU, run the batches of one `embed` call at the same time on rayon's threads
+    /// (a thread that runs out of batches helps with another batch's operations); `false` runs
+    /// one batch at a time with every thread on each operation. Results are the same bit for
+    /// bit either way; `benches/README.md` has the measured split.
+    pub concurrent_batches: bool,
 }
 
 impl Default for EncoderOptions {
@@ -37,9 +42,10 @@ impl Default for EncoderOptions {
         EncoderOptions {
             device: "cpu".into(),
             dtype: "f32".into(),
-            batch_size: 32,
+            batch_size: 8,
             batch_tokens: 4096,
             quantized: false,
+            concurrent_batches: true,
         }
     }
 }
@@ -203,8 +209,21 @@ impl Encoder {
 
         let mut sums = vec![vec![0f32; self.hidden_size]; texts.len()];
         let mut counts = vec![0f32; texts.len()];
-        for batch in self.batches(&windows) {
-            let pooled = self.forward_batch(&batch)?;
+        let batches = self.batches(&windows);
+        let results: Vec<Vec<(Vec<f32>, f32)>> =
+            if self.options.concurrent_batches && self.bert.packs() {
+                batches
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(|batch| self.forward_batch(batch))
+                    .collect::<Result<_, _>>()?
+            } else {
+                batches
+                    .iter()
+                    .map(|batch| self.forward_batch(batch))
+                    .collect::<Result<_, _>>()?
+            };
+        for (batch, pooled) in batches.iter().zip(results) {
             for ((owner, _), (sum, count)) in batch.iter().zip(pooled) {
                 let first = counts[*owner] == 0.0;
                 if self.conventions.pooling == Pooling::Cls && !first {
