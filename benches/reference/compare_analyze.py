@@ -32,12 +32,16 @@ def main():
         sys.exit(__doc__)
     rows = {}
 
-    def add(name, buyer, needed, ratio_buyer, ratio_needed):
-        row = rows.setdefault(name, {"buyer": [], "needed": [], "rb": [], "rn": []})
+    def add(name, buyer, needed, ratio_buyer, ratio_needed, batches=None):
+        row = rows.setdefault(
+            name, {"buyer": [], "needed": [], "rb": [], "rn": [], "batches": []}
+        )
         row["buyer"].append(buyer)
         row["needed"].append(needed)
         row["rb"].append(ratio_buyer)
         row["rn"].append(ratio_needed)
+        if batches:
+            row["batches"].append(batches)
 
     for analyze_path, reference_path in zip(paths[::2], paths[1::2]):
         demur, reference = load(analyze_path), load(reference_path)
@@ -63,8 +67,8 @@ def main():
             if set(kinds) != {"buyer", "needed"}:
                 continue
             b, n = kinds["buyer"]["turns_per_s"], kinds["needed"]["turns_per_s"]
-            batches = f"batch {kinds['buyer']['batch']} / {kinds['needed']['batch']}"
-            add(f"{engine} encoder only ({batches})", b, n, e2e_buyer / b, e2e_needed / n)
+            batches = f"{kinds['buyer']['batch']}/{kinds['needed']['batch']}"
+            add(f"{engine} encoder only", b, n, e2e_buyer / b, e2e_needed / n, batches)
 
     print(f"rounds: {len(paths) // 2}")
     print(
@@ -75,6 +79,8 @@ def main():
     for name, row in rows.items():
         med = statistics.median
         per_round = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
+        if row["batches"]:
+            name += f" (fastest batch, buyer/needed: {', '.join(row['batches'])})"
         print(
             f"| {name} | {med(row['buyer']):.1f} | {med(row['needed']):.1f} "
             f"| {med(row['rb']):.2f} ({per_round(row['rb'])}) "
