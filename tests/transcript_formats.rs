@@ -1085,6 +1085,30 @@ fn discover_walks_folders_sorted_and_reports_missing_paths() {
 }
 
 #[test]
+fn a_folder_without_transcripts_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    let notes = dir.path().join("notes");
+    fs::create_dir_all(notes.join("sub")).unwrap();
+    fs::create_dir_all(&empty).unwrap();
+    fs::write(notes.join("readme.md"), "x").unwrap();
+    fs::write(notes.join(".hidden.vtt"), "x").unwrap();
+    let (files, errors) = transcript::discover(&[empty.clone(), notes.clone()]);
+    assert!(files.is_empty());
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let expected: Vec<String> = [empty, notes]
+        .iter()
+        .map(|dir| {
+            format!(
+                "{}: no transcript files in this folder (looked for .vtt .srt .txt .json .jsonl .csv)",
+                dir.display()
+            )
+        })
+        .collect();
+    assert_eq!(messages, expected);
+}
+
+#[test]
 fn unreadable_file_names_the_path() {
     let results = transcript::read_file(Path::new("no/such/call.vtt"), &ReadOptions::default());
     assert!(error(&results[0]).starts_with("no/such/call.vtt: cannot read: "));

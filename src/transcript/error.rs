@@ -27,6 +27,16 @@ pub enum TranscriptError {
         file: String,
     },
 
+    /// A folder given to [`discover`](super::discover) holds no transcript file (none with
+    /// a known extension, hidden entries left out, subfolders included).
+    #[error(
+        "{file}: no transcript files in this folder (looked for .vtt .srt .txt .json .jsonl .csv)"
+    )]
+    EmptyFolder {
+        /// The folder as given.
+        file: String,
+    },
+
     /// The input holds NUL bytes: a binary file rather than a text transcript.
     #[error("{file}:{line}: binary data (NUL byte); a transcript must be UTF-8 text")]
     Binary {

@@ -132,7 +132,8 @@ pub fn read_bytes(
 
 /// The transcript files under `paths`: files as given, folders walked recursively for known
 /// extensions (`.vtt .srt .txt .json .jsonl .csv`, hidden entries skipped), each folder's
-/// files sorted by path. A missing path or an unreadable folder is an error.
+/// files sorted by path. A missing path, an unreadable folder or a folder without any
+/// transcript file is an error.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<TranscriptError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -140,7 +141,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<TranscriptError>) {
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
+                let unreadable = errors.len();
                 walk(path, &mut found, &mut errors);
+                if found.is_empty() && errors.len() == unreadable {
+                    errors.push(TranscriptError::EmptyFolder {
+                        file: path.display().to_string(),
+                    });
+                }
                 found.sort();
                 files.extend(found);
             }
