@@ -49,7 +49,12 @@ fn exp(x: f32) -> f32 {
             + f * (0.5
                 + f * (1.0 / 6.0
                     + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f * (1.0 / 720.0 + f / 5040.0))))));
-    p * f32::from_bits(((n as i32 + 127) << 23) as u32)
+    // 2^n from its exponent bits. `n` is a whole number in [-126, 127] (x was clamped), so the
+    // unchecked conversion is exact; the checked `as i32` would saturate NaN and out-of-range
+    // values one lane at a time, which keeps the loops around it from vectorising.
+    // SAFETY: `n` is finite and within i32's range.
+    let n = unsafe { n.to_int_unchecked::<i32>() };
+    p * f32::from_bits(((n + 127) << 23) as u32)
 }
 
 /// erf(x), absolute error below 2e-7 (Abramowitz and Stegun 7.1.26).
@@ -191,17 +196,12 @@ fn norm_row(
     beta: &[f32],
     eps: f32,
 ) {
-    let mut sum = 0.0f32;
     for ((x, r), b) in row.iter_mut().zip(residual).zip(bias) {
         *x += r + b;
-        sum += *x;
     }
-    let mean = sum / row.len() as f32;
-    let mut var = 0.0f32;
-    for x in row.iter_mut() {
-        *x -= mean;
-        var += *x * *x;
-    }
+    let mean = lane_sum(row, |x| x) / row.len() as f32;
+    row.iter_mut().for_each(|x| *x -= mean);
+    let var = lane_sum(row, |x| x * x);
     let scale = 1.0 / (var / row.len() as f32 + eps).sqrt();
     for ((x, g), b) in row.iter_mut().zip(gamma).zip(beta) {
         *x = *x * scale * g + b;
@@ -328,14 +328,40 @@ impl CustomOp1 for PackedAttention {
 
 #[inline(always)]
 fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0f32;
-    for x in row.iter_mut() {
-        *x = exp(*x - max);
-        sum += *x;
-    }
-    let inv = 1.0 / sum;
+    let max = lane_fold(row, f32::NEG_INFINITY, |m, x| m.max(x), f32::max);
+    row.iter_mut().for_each(|x| *x = exp(*x - max));
+    let inv = 1.0 / lane_sum(row, |x| x);
     row.iter_mut().for_each(|x| *x *= inv);
+}
+
+/// Lanes of a reduction: a loop that folds into one scalar cannot vectorise (each step waits
+/// for the one before, and floating-point addition may not be reordered), eight running
+/// values can.
+const LANES: usize = 8;
+
+/// `Σ f(x)` over `xs`, summed in eight lanes.
+#[inline(always)]
+fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    lane_fold(xs, 0.0, |acc, x| acc + f(x), |a, b| a + b)
+}
+
+/// Folds `xs` with `step` in eight lanes, then joins the lanes and the remainder with `join`.
+#[inline(always)]
+fn lane_fold(
+    xs: &[f32],
+    init: f32,
+    step: impl Fn(f32, f32) -> f32,
+    join: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    let mut lanes = [init; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane = step(*lane, x);
+        }
+    }
+    let rest = chunks.remainder().iter().fold(init, |acc, &x| step(acc, x));
+    lanes.into_iter().fold(rest, join)
 }
 
 #[cfg(test)]
@@ -369,6 +395,27 @@ mod tests {
             let want = 0.5 * x * (1.0 + erf_series(x / std::f64::consts::SQRT_2));
             let got = gelu(x as f32) as f64;
             assert!((got - want).abs() < 1e-6, "gelu({x}) = {got}, want {want}");
+        }
+    }
+
+    #[test]
+    fn lane_reductions_match_a_plain_loop_at_every_length() {
+        for len in 0..=41 {
+            let xs: Vec<f32> = (0..len)
+                .map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0)
+                .collect();
+            let sum: f64 = xs.iter().map(|&x| x as f64).sum();
+            let squares: f64 = xs.iter().map(|&x| (x as f64).powi(2)).sum();
+            assert!(
+                (lane_sum(&xs, |x| x) as f64 - sum).abs() < 1e-5,
+                "sum, {len} values"
+            );
+            assert!(
+                (lane_sum(&xs, |x| x * x) as f64 - squares).abs() < 1e-4,
+                "squares, {len}"
+            );
+            let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(lane_fold(&xs, f32::NEG_INFINITY, f32::max, f32::max), max);
         }
     }
 
