@@ -275,10 +275,14 @@ fn bench_sorted(
 /// Rounds of the thread-split measurement.
 const THREAD_ROUNDS: usize = 7;
 
+/// The default options' thread split (`threads/pool-2/default`, `EncoderOptions::default`):
+/// both sorted sets in one call.
+const DEFAULT_SPLIT: &str = "threads/pool-2/default";
+
 /// The thread split: both sorted sets in one call, with the default options (concurrent
-/// batches of 8) in rayon pools of 1, 2 and 4 threads, and in a 2-thread pool with batches of
+/// batches of 16) in rayon pools of 1, 2 and 4 threads, and in a 2-thread pool with batches of
 /// 8 or 32 run one at a time with both threads on each operation, or with concurrent batches
-/// of 16. Matrix products run on the same pool as the other kernels (candle hands them to
+/// of 8. Matrix products run on the same pool as the other kernels (candle hands them to
 /// rayon), so the pool size is the whole thread count.
 ///
 /// Not a criterion group: the variants take turns, one call each per round, so that a change
@@ -292,7 +296,7 @@ fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
     let wanted = filters.is_empty()
         || filters
             .iter()
-            .any(|f| regex::Regex::new(f).is_ok_and(|r| r.is_match("threads/pool-2/concurrent-8")));
+            .any(|f| regex::Regex::new(f).is_ok_and(|r| r.is_match(DEFAULT_SPLIT)));
     if !wanted || std::env::args().any(|a| a == "--list" || a == "--test") {
         return Vec::new();
     }
@@ -305,7 +309,7 @@ fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
     let variants = [
         ("serial-8", false, 8),
         ("serial-32", false, 32),
-        ("concurrent-16", true, 16),
+        ("concurrent-8", true, 8),
     ];
     let mut loaded = Vec::new();
     for (name, concurrent_batches, batch_size) in variants {
@@ -321,7 +325,7 @@ fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
     }
     let mut runs: Vec<(String, &Encoder, usize)> = [1, 2, 4]
         .into_iter()
-        .map(|threads| (format!("pool-{threads}/concurrent-8"), encoder, threads))
+        .map(|threads| (format!("pool-{threads}/default"), encoder, threads))
         .collect();
     runs.extend(loaded.iter().map(|(name, e)| (name.clone(), e, 2)));
 
@@ -351,12 +355,9 @@ fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
 }
 
 /// Per `threads/…` workload, the median over rounds of its throughput over the default
-/// split's (`pool-2/concurrent-8`) in the same round.
+/// split's (`pool-2/default`) in the same round.
 fn thread_ratios(results: &[Measured]) -> Vec<(String, f64)> {
-    let Some(default) = results
-        .iter()
-        .find(|m| m.name == "threads/pool-2/concurrent-8")
-    else {
+    let Some(default) = results.iter().find(|m| m.name == DEFAULT_SPLIT) else {
         return Vec::new();
     };
     let base = default.samples.borrow();
@@ -514,7 +515,7 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
 
     let threads = thread_ratios(results);
     for (name, ratio) in &threads {
-        println!("throughput over pool-2/concurrent-8, {name}: {ratio:.2}");
+        println!("throughput over pool-2/default, {name}: {ratio:.2}");
     }
 
     let ceiling: serde_json::Map<String, serde_json::Value> = ceiling

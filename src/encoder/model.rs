@@ -42,7 +42,7 @@ impl Default for EncoderOptions {
         EncoderOptions {
             device: "cpu".into(),
             dtype: "f32".into(),
-            batch_size: 8,
+            batch_size: 16,
             batch_tokens: 4096,
             quantized: false,
             concurrent_batches: true,
