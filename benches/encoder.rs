@@ -462,11 +462,15 @@ fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
     println!(
         "threads: {}   matmul ceiling: {}",
         candle_core::utils::get_num_threads(),
-        ceiling
-            .iter()
-            .map(|(n, g)| format!("{n} {g:.1} GFLOP/s"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        if ceiling.is_empty() {
+            "not measured (the filter left it out)".to_string()
+        } else {
+            ceiling
+                .iter()
+                .map(|(n, g)| format!("{n} {g:.1} GFLOP/s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     );
     println!(
         "{:<18} {:>10} {:>10} {:>11} {:>9} {:>9}",

@@ -4,7 +4,9 @@
 # Usage: benches/memory.sh [CORPUS_DIR [ANALYZE_OPTION...]]
 #   e.g. benches/memory.sh examples/transcripts --quantized
 # The default corpus is the one `cargo bench --bench analyze` leaves in
-# target/tmp/demur-bench/corpus (200 conversations); it is generated when missing.
+# target/tmp/demur-bench/corpus (200 conversations from a plain run of that bench, fewer after
+# `benches/compare_analyze.sh`, which sets the size; the file count is printed); it is
+# generated when missing.
 # Needs GNU time at /usr/bin/time (Debian/Ubuntu: `apt-get install time`).
 set -euo pipefail
 
@@ -32,8 +34,7 @@ fi
 files=$(find "$corpus" -type f | wc -l)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# Results go to stdout and are dropped there: `-o /dev/null` would make demur's atomic write
-# rename a temporary file over /dev/null.
+# Results go to stdout and are dropped there (`-o /dev/null` would do the same).
 /usr/bin/time -v -o "$log" "$target/release/demur" analyze "$corpus" --jsonl -q "$@" >/dev/null || {
     cat "$log" >&2
     exit 1

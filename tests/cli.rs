@@ -153,6 +153,31 @@ fn bad_inputs_are_reported_and_good_ones_still_analysed() {
 }
 
 #[test]
+fn an_output_file_inside_the_input_folder_is_not_read_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        examples().join("batch-calls.csv"),
+        tmp.path().join("calls.csv"),
+    )
+    .unwrap();
+    let target = tmp.path().join("results.jsonl");
+    let run = || {
+        let out = demur(&[
+            "analyze",
+            "--jsonl",
+            "-o",
+            target.to_str().unwrap(),
+            tmp.path().to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        std::fs::read_to_string(&target).unwrap()
+    };
+    let first = run();
+    assert_eq!(first.lines().count(), 3);
+    assert_eq!(run(), first, "the second run read only calls.csv");
+}
+
+#[test]
 fn csv_output_has_the_documented_columns_and_output_file_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("out.csv");

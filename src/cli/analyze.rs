@@ -107,7 +107,10 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         format: args.format,
         sellers: args.sellers.clone(),
     };
-    let (files, stdin, errors) = inputs(&args.paths, args.shard);
+    let (mut files, stdin, errors) = inputs(&args.paths, args.shard);
+    if let Some(output) = &args.output {
+        skip_output(&mut files, output);
+    }
     let mut failed = !errors.is_empty();
     for e in &errors {
         eprintln!("demur: {e}");
@@ -147,6 +150,21 @@ fn kind(args: &AnalyzeArgs) -> Kind {
         (_, _, true) => Kind::Csv,
         _ => Kind::Report,
     }
+}
+
+/// Leaves the output file out of the inputs: a second run with `-o` inside an input folder
+/// would otherwise read the first run's results as a transcript.
+fn skip_output(files: &mut Vec<PathBuf>, output: &Path) {
+    let Ok(output) = output.canonicalize() else {
+        return; // not written yet, so not among the inputs
+    };
+    files.retain(|file| {
+        let same = file.canonicalize().is_ok_and(|f| f == output);
+        if same {
+            tracing::info!(file = %file.display(), "not read: it is the output file");
+        }
+        !same
+    });
 }
 
 /// Expands the paths into files (sharded), whether stdin is wanted, and discovery errors.

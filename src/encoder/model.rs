@@ -22,9 +22,9 @@ pub struct EncoderOptions {
     pub device: String,
     /// `f32`, or `f16`/`bf16` on GPUs (on the CPU they fall back to f32 with a warning).
     pub dtype: String,
-    /// Most windows per forward pass.
+    /// Most windows per forward pass (default 16).
     pub batch_size: usize,
-    /// Most tokens (windows × padded length) per forward pass.
+    /// Most tokens (windows × padded length) per forward pass (default 4096).
     pub batch_tokens: usize,
     /// Run the weight matrices and word embeddings as 4-bit Q4_0 blocks from
     /// `model-q4_0.safetensors` (CPU only): a smaller model in memory, vectors close to but not
@@ -33,7 +33,7 @@ pub struct EncoderOptions {
     /// On the CPU, run the batches of one `embed` call at the same time on rayon's threads
     /// (a thread that runs out of batches helps with another batch's operations); `false` runs
     /// one batch at a time with every thread on each operation. Results are the same bit for
-    /// bit either way; `benches/README.md` has the measured split.
+    /// bit either way; `benches/README.md` has the measured split. Default on.
     pub concurrent_batches: bool,
 }
 
