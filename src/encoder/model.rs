@@ -174,13 +174,17 @@ impl Encoder {
     /// reads one window per text (a sequence classifier) sees.
     pub fn first_window(&self, text: &str) -> Result<Vec<u32>, EncoderError> {
         let ids = self.tokenize(text)?;
-        let room = self.max_length - self.prefix_ids.len() - self.suffix_ids.len();
-        Ok([
-            &self.prefix_ids[..],
-            &ids[..ids.len().min(room)],
-            &self.suffix_ids[..],
-        ]
-        .concat())
+        Ok(self.wrap(&ids[..ids.len().min(self.room())]))
+    }
+
+    /// Tokens of text a window holds besides its special tokens.
+    fn room(&self) -> usize {
+        self.max_length - self.prefix_ids.len() - self.suffix_ids.len()
+    }
+
+    /// A window's tokens inside the special tokens.
+    fn wrap(&self, part: &[u32]) -> Vec<u32> {
+        [&self.prefix_ids[..], part, &self.suffix_ids[..]].concat()
     }
 
     /// Token ids of a text with the model's prefix, without special tokens.
@@ -243,7 +247,7 @@ impl Encoder {
 
     /// Every text's windows, each wrapped in the special tokens, tagged with its text index.
     fn windows(&self, tokens: &[Vec<u32>]) -> Vec<(usize, Vec<u32>)> {
-        let room = self.max_length - self.prefix_ids.len() - self.suffix_ids.len();
+        let room = self.room();
         let mut windows = Vec::new();
         for (owner, ids) in tokens.iter().enumerate() {
             let parts = window::split(ids, room, WINDOW_OVERLAP);
@@ -251,8 +255,7 @@ impl Encoder {
                 tracing::debug!(text = owner, windows = parts.len(), "long text windowed");
             }
             for part in parts {
-                let wrapped = [&self.prefix_ids[..], part, &self.suffix_ids[..]].concat();
-                windows.push((owner, wrapped));
+                windows.push((owner, self.wrap(part)));
             }
         }
         windows
