@@ -20,11 +20,15 @@ def load(path):
     return json.loads(Path(path).read_text())
 
 
-def main():
-    paths = sys.argv[1:]
+def rounds_of(paths, usage):
+    """The (demur, reference) JSON pairs named on the command line, one per round."""
     if not paths or len(paths) % 2:
-        sys.exit(__doc__)
-    rounds = [(load(a), load(b)) for a, b in zip(paths[::2], paths[1::2])]
+        sys.exit(usage)
+    return [(load(a), load(b)) for a, b in zip(paths[::2], paths[1::2])]
+
+
+def main():
+    rounds = rounds_of(sys.argv[1:], __doc__)
 
     ours, theirs, ratios, mismatched = {}, {}, {}, []
     engines = []

@@ -16,20 +16,14 @@ encodes, seller turns for the head's context included). Rows:
 Ratios are demur analyze over the row, per round, then the median over rounds.
 """
 
-import json
 import statistics
 import sys
-from pathlib import Path
 
-
-def load(path):
-    return json.loads(Path(path).read_text())
+from compare import rounds_of
 
 
 def main():
-    paths = sys.argv[1:]
-    if not paths or len(paths) % 2:
-        sys.exit(__doc__)
+    rounds = rounds_of(sys.argv[1:], __doc__)
     rows = {}
 
     def add(name, buyer, needed, ratio_buyer, ratio_needed, batches=None):
@@ -43,8 +37,7 @@ def main():
         if batches:
             row["batches"].append(batches)
 
-    for analyze_path, reference_path in zip(paths[::2], paths[1::2]):
-        demur, reference = load(analyze_path), load(reference_path)
+    for demur, reference in rounds:
         buyer_turns = demur["buyer_turns"]
         needed_turns = demur["encoded_turns_per_analysis"]
         analyze_s = statistics.median(demur["analyze_s"])
@@ -70,7 +63,7 @@ def main():
             batches = f"{kinds['buyer']['batch']}/{kinds['needed']['batch']}"
             add(f"{engine} encoder only", b, n, e2e_buyer / b, e2e_needed / n, batches)
 
-    print(f"rounds: {len(paths) // 2}")
+    print(f"rounds: {len(rounds)}")
     print(
         "| pass | buyer turns/s | encoded turns/s | demur analyze / this, buyer turns "
         "| demur analyze / this, same encoded turns |"
