@@ -13,15 +13,17 @@
 //!
 //! The weight matrices and the word-embedding table may instead be Q4_0 blocks
 //! ([`Weight::Quantized`], loaded by [`Bert::load_quantized`]): the packed pass then multiplies
-//! them with candle's quantized kernels and dequantises only the embedding rows it looks up.
+//! them with 8-bit dot products ([`super::int8`], on CPUs with AVX-512 VNNI) or else candle's
+//! quantized kernels, and dequantises only the embedding rows it looks up.
 
 use std::sync::Arc;
 
-use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
+use super::int8::PackedQ4;
 use super::kernels::{AddBias, AddNorm, PackedAttention};
 use super::quantized::{stack_rows, QuantizedWeights};
 
@@ -32,6 +34,9 @@ pub enum Weight {
     F32(Tensor),
     /// Q4_0 blocks; products quantise their input to 8 bits on the fly (CPU only).
     Quantized(QMatMul),
+    /// Q4_0 blocks repacked for the CPU's 8-bit dot products (same arithmetic as
+    /// `Quantized`, a blocked product), with the blocks they came from.
+    Packed(Arc<PackedQ4>, Arc<QTensor>),
 }
 
 impl Weight {
@@ -53,6 +58,13 @@ impl Weight {
     fn matrix(q: QTensor) -> candle_core::Result<Weight> {
         match QMatMul::from_qtensor(q)? {
             QMatMul::Tensor(t) => Ok(Weight::F32(t)),
+            QMatMul::QTensor(q) if PackedQ4::available() && q.dtype() == GgmlDType::Q4_0 => {
+                let (out, inp) = q.shape().dims2()?;
+                Ok(match PackedQ4::pack(&q.data()?, out, inp) {
+                    Some(packed) => Weight::Packed(Arc::new(packed), q),
+                    None => Weight::Quantized(QMatMul::QTensor(q)),
+                })
+            }
             q => Ok(Weight::Quantized(q)),
         }
     }
@@ -105,7 +117,7 @@ impl Weight {
     pub fn tensor(&self) -> candle_core::Result<&Tensor> {
         match self {
             Weight::F32(t) => Ok(t),
-            Weight::Quantized(_) => {
+            Weight::Quantized(_) | Weight::Packed(..) => {
                 candle_core::bail!("this operation needs f32 weights, not quantized ones")
             }
         }
@@ -113,14 +125,16 @@ impl Weight {
 
     /// Whether this is Q4_0 blocks.
     pub fn quantized(&self) -> bool {
-        matches!(self, Weight::Quantized(_))
+        matches!(self, Weight::Quantized(_) | Weight::Packed(..))
     }
 
     /// The weights as an f32 tensor, dequantising blocks.
     pub fn to_f32(&self) -> candle_core::Result<Tensor> {
         match self {
             Weight::F32(t) => Ok(t.clone()),
-            Weight::Quantized(QMatMul::QTensor(q)) => q.dequantize(&Device::Cpu),
+            Weight::Quantized(QMatMul::QTensor(q)) | Weight::Packed(_, q) => {
+                q.dequantize(&Device::Cpu)
+            }
             Weight::Quantized(QMatMul::Tensor(t) | QMatMul::TensorF16(t)) => t.to_dtype(DType::F32),
         }
     }
@@ -130,6 +144,7 @@ impl Weight {
         match self {
             Weight::F32(t) => t.index_select(ids, 0),
             Weight::Quantized(q) => q.embedding(ids),
+            Weight::Packed(_, q) => QMatMul::QTensor(q.clone()).embedding(ids),
         }
     }
 }
@@ -167,6 +182,16 @@ impl Dense {
         let weight = match &self.weight {
             Weight::F32(weight) => weight,
             Weight::Quantized(q) => return q.forward(&xs.contiguous()?),
+            Weight::Packed(packed, _) => {
+                let (out, inp) = packed.shape();
+                let mut dims = xs.dims().to_vec();
+                if dims.last() != Some(&inp) {
+                    candle_core::bail!("dense layer input of shape {dims:?} for {inp} inputs");
+                }
+                let product = packed.product(&xs.flatten_all()?.to_vec1::<f32>()?);
+                *dims.last_mut().expect("checked above") = out;
+                return Tensor::from_vec(product, dims, xs.device());
+            }
         };
         match *xs.dims() {
             [_, _] => xs.matmul(&weight.t()?),

@@ -7,6 +7,7 @@
 pub mod bert;
 mod conventions;
 mod error;
+pub mod int8;
 mod kernels;
 mod model;
 mod quantized;
