@@ -13,7 +13,9 @@
 //! Run with `cargo bench --bench analyze` after `models/setup.sh`. Environment:
 //! `DEMUR_BENCH_CONVERSATIONS` (default 200), `DEMUR_BENCH_ROUNDS` (default 1),
 //! `DEMUR_BENCH_HEAD_INPUT` (`turn` or `turn_and_context`: the input of the stand-in head used
-//! when no trained head is installed; default `turn_and_context`). The corpus stays in
+//! when no trained head is installed; default `turn_and_context`), `DEMUR_BENCH_F32=1` (the f32
+//! encoder instead of the default precision, which is the 4-bit path on CPUs with AVX-512
+//! VNNI). The corpus stays in
 //! `target/tmp/demur-bench/corpus` for `benches/memory.sh`.
 
 mod common;
@@ -27,6 +29,7 @@ use candle_nn::{VarBuilder, VarMap};
 use common::median;
 use demur::analyzer::default_head;
 use demur::classify::{needed_turns, scored_turns, Head, HeadConfig, HeadInput};
+use demur::encoder::{EncoderOptions, Quantize};
 use demur::transcript::{read_file, ReadOptions};
 use demur::{Analyzer, AnalyzerOptions, Conversation, Label};
 use rayon::prelude::*;
@@ -79,15 +82,24 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
     let analyzer = Analyzer::new(&AnalyzerOptions {
         model: Some(model),
         head: Some(head.clone()),
+        encoder: EncoderOptions {
+            quantize: if std::env::var_os("DEMUR_BENCH_F32").is_some_and(|v| v == "1") {
+                Quantize::Never
+            } else {
+                Quantize::Auto
+            },
+            ..Default::default()
+        },
         ..Default::default()
     })?;
     let load = start.elapsed().as_secs_f64();
     let input = analyzer.classifier().head().config().input;
     println!(
-        "corpus: {} files in {}; head: {} (input {input:?}); threads: {}; analyzer load {:.2} s",
+        "corpus: {} files in {}; head: {} (input {input:?}); encoder: {}; threads: {}; analyzer load {:.2} s",
         files.len(),
         corpus.display(),
         head.display(),
+        precision(&analyzer),
         candle_core::utils::get_num_threads(),
         load
     );
@@ -114,7 +126,17 @@ fn run(model: String) -> Result<(), Box<dyn std::error::Error>> {
         encoded.push(e);
         needed.push(n);
     }
-    report(&analysed, &encoded, &needed, input, load, &work)
+    let encoder = precision(&analyzer);
+    report(&analysed, &encoded, &needed, input, encoder, load, &work)
+}
+
+/// Which arithmetic the analyzer's encoder runs.
+fn precision(analyzer: &Analyzer) -> &'static str {
+    if analyzer.classifier().encoder().quantized() {
+        "4-bit"
+    } else {
+        "f32"
+    }
 }
 
 /// One pass over the corpus in chunks; each chunk is analysed, then its buyer turns are
@@ -284,6 +306,7 @@ fn report(
     encoded: &[Pass],
     needed: &[Pass],
     input: HeadInput,
+    encoder: &str,
     load: f64,
     work: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -324,6 +347,7 @@ fn report(
     let summary = serde_json::json!({
         "threads": candle_core::utils::get_num_threads(),
         "head_input": input,
+        "encoder": encoder,
         "analyzer_load_s": load,
         "conversations": first.conversations,
         "buyer_turns": first.buyer_turns,

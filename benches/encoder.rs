@@ -23,7 +23,8 @@ use candle_core::{Device, Module, Tensor};
 use common::{median, Lang};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
-use demur::encoder::{Encoder, EncoderOptions, QUANTIZED_WEIGHTS};
+use demur::encoder::int8::PackedQ4;
+use demur::encoder::{Encoder, EncoderOptions, Quantize, QUANTIZED_WEIGHTS};
 
 /// The workload at batch sizes 1, 8 and 32 is every `WORKLOAD_STRIDE`-th turn of the set (32
 /// turns, as long on average as the whole set).
@@ -105,7 +106,10 @@ fn main() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .configure_from_args();
-    let options = EncoderOptions::default();
+    let options = EncoderOptions {
+        quantize: Quantize::Never,
+        ..Default::default()
+    };
     let encoder = match Encoder::load(&model, &options) {
         Ok(encoder) => encoder,
         Err(e) => {
@@ -144,7 +148,7 @@ fn load_quantized(model: &str) -> Option<Encoder> {
         return None;
     }
     let options = EncoderOptions {
-        quantized: true,
+        quantize: Quantize::Always,
         ..Default::default()
     };
     match Encoder::load(model, &options) {
@@ -316,6 +320,7 @@ fn bench_threads(model: &str, encoder: &Encoder) -> Vec<Measured> {
         let options = EncoderOptions {
             batch_size,
             concurrent_batches,
+            quantize: Quantize::Never,
             ..Default::default()
         };
         match Encoder::load(model, &options) {
@@ -378,15 +383,16 @@ fn thread_ratios(results: &[Measured]) -> Vec<(String, f64)> {
 
 /// f32 matmul throughput (GFLOP/s) at the feed-forward shapes, weights transposed as in
 /// candle's `Linear`: up (rows×384 · 384×1536) and down (rows×1536 · 1536×384); then the same
-/// products with the weight as Q4_0 blocks through `QMatMul` (`up-q4_0`, `down-q4_0`), as the
-/// quantized encoder runs them.
+/// products with the weight as Q4_0 blocks through candle's `QMatMul` (`up-q4_0`,
+/// `down-q4_0`) and, on CPUs with AVX-512 VNNI, through demur's packed 8-bit product
+/// (`up-int8`, `down-int8`), which the quantized encoder runs there.
 fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
     let mut group = criterion.benchmark_group("matmul");
     group.sampling_mode(SamplingMode::Flat);
     let (h, ff) = (HIDDEN as usize, FEED_FORWARD as usize);
     let mut out = Vec::new();
     for (name, inner, outer) in [("up", h, ff), ("down", ff, h)] {
-        let Ok((x, w, q)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
+        let Ok((x, w, q, packed)) = ceiling_operands(CEILING_ROWS, inner, outer) else {
             eprintln!("matmul ceiling: cannot build operands");
             continue;
         };
@@ -395,6 +401,15 @@ fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
         let quantized = format!("{name}-q4_0");
         let blocks = time_matmul(&mut group, &quantized, flops, || q.forward(&x));
         out.extend([(name.to_string(), full), (quantized, blocks)]);
+        if let Some(packed) = packed {
+            let input = x
+                .flatten_all()
+                .and_then(|x| x.to_vec1::<f32>())
+                .unwrap_or_default();
+            let int8 = format!("{name}-int8");
+            let gflops = time_matmul(&mut group, &int8, flops, || packed.product(&input));
+            out.push((int8, gflops));
+        }
     }
     group.finish();
     out.retain(|(_, gflops)| gflops.is_finite());
@@ -402,35 +417,39 @@ fn bench_ceiling(criterion: &mut Criterion) -> Vec<(String, f64)> {
 }
 
 /// GFLOP/s of one product.
-fn time_matmul(
+fn time_matmul<R>(
     group: &mut BenchmarkGroup<WallTime>,
     name: &str,
     flops: f64,
-    product: impl Fn() -> candle_core::Result<Tensor>,
+    product: impl Fn() -> R,
 ) -> f64 {
     let measured = Measured::new(name.into(), &[]);
     group.throughput(Throughput::Elements(flops as u64));
     group.bench_function(BenchmarkId::new(name, CEILING_ROWS), |b| {
         b.iter_custom(|iters| {
             measured.time(iters, || {
-                black_box(product().ok());
+                black_box(product());
             })
         })
     });
     flops / measured.median_seconds(10) / 1e9
 }
 
-/// A random input, a transposed random weight as `Linear` multiplies them, and the weight as
-/// Q4_0 blocks.
+/// A random input, a transposed random weight as `Linear` multiplies them, the weight as
+/// Q4_0 blocks, and those blocks packed for the 8-bit product where this CPU runs it.
 fn ceiling_operands(
     rows: usize,
     inner: usize,
     outer: usize,
-) -> candle_core::Result<(Tensor, Tensor, QMatMul)> {
+) -> candle_core::Result<(Tensor, Tensor, QMatMul, Option<PackedQ4>)> {
     let x = Tensor::randn(0f32, 1.0, (rows, inner), &Device::Cpu)?;
     let w = Tensor::randn(0f32, 1.0, (outer, inner), &Device::Cpu)?;
-    let q = QMatMul::from_qtensor(QTensor::quantize(&w, GgmlDType::Q4_0)?)?;
-    Ok((x, w.t()?, q))
+    let blocks = QTensor::quantize(&w, GgmlDType::Q4_0)?;
+    let packed = PackedQ4::available()
+        .then(|| PackedQ4::pack(&blocks.data().ok()?, outer, inner))
+        .flatten();
+    let q = QMatMul::from_qtensor(blocks)?;
+    Ok((x, w.t()?, q, packed))
 }
 
 /// Median time of each `q4_0/…` workload over its f32 twin's.
@@ -455,7 +474,7 @@ fn quantized_ratios(results: &[Measured], samples: usize) -> Vec<(String, f64)> 
 fn report(results: &[Measured], ceiling: &[(String, f64)], samples: usize) {
     let best_ceiling = ceiling
         .iter()
-        .filter(|(name, _)| !name.ends_with("-q4_0"))
+        .filter(|(name, _)| !name.ends_with("-q4_0") && !name.ends_with("-int8"))
         .map(|(_, g)| *g)
         .fold(0.0, f64::max);
     println!();

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use demur::analyzer::{default_head, default_model};
 use demur::classify::Head;
-use demur::encoder::{Encoder, EncoderOptions};
+use demur::encoder::{Encoder, EncoderOptions, Quantize};
 use demur::train::features::{examples, turn_vectors, TurnVectors};
 use demur::train::fit::predict;
 use demur::train::read_dataset;
@@ -27,7 +27,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut runs = Vec::new();
     for quantized in [false, true] {
         let options = EncoderOptions {
-            quantized,
+            quantize: if quantized {
+                Quantize::Always
+            } else {
+                Quantize::Never
+            },
             ..Default::default()
         };
         let encoder = Encoder::load(&default_model(), &options)?;

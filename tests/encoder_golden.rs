@@ -3,7 +3,7 @@
 
 mod common;
 
-use demur::encoder::{Encoder, EncoderOptions};
+use demur::encoder::{Encoder, EncoderOptions, Quantize};
 
 #[derive(serde::Deserialize)]
 struct Golden {
@@ -24,7 +24,7 @@ fn golden() -> Golden {
 
 #[test]
 fn default_encoder_matches_golden_vectors() {
-    let encoder = Encoder::load(&common::default_model(), &EncoderOptions::default()).unwrap();
+    let encoder = Encoder::load(&common::default_model(), &common::f32_options()).unwrap();
     let golden = golden();
     let texts: Vec<&str> = golden.golden.iter().map(|c| c.text.as_str()).collect();
 
@@ -68,7 +68,7 @@ fn nfc_nfd_and_full_width_stay_close_but_are_encoded_separately() {
 
 #[test]
 fn default_tokenizer_knows_chinese_sales_words() {
-    let encoder = Encoder::load(&common::default_model(), &EncoderOptions::default()).unwrap();
+    let encoder = Encoder::load(&common::default_model(), &common::f32_options()).unwrap();
     for text in [
         "预算还没批，我们再考虑一下",
         "我们需要先做技术验证，POC 通过了才能推进。",
@@ -78,31 +78,38 @@ fn default_tokenizer_knows_chinese_sales_words() {
     }
 }
 
+/// For the f32 path and for the default one (the 4-bit path on CPUs with AVX-512 VNNI).
 #[test]
 fn concurrent_and_one_at_a_time_batches_give_the_same_bits() {
     let golden = golden();
     let texts: Vec<&str> = golden.golden.iter().map(|c| c.text.as_str()).collect();
-    let load = |concurrent_batches, batch_size| {
-        let options = EncoderOptions {
-            concurrent_batches,
-            batch_size,
-            ..Default::default()
+    for quantize in [Quantize::Never, Quantize::Auto] {
+        let load = |concurrent_batches, batch_size| {
+            let options = EncoderOptions {
+                concurrent_batches,
+                batch_size,
+                quantize,
+                ..Default::default()
+            };
+            Encoder::load(&common::default_model(), &options).unwrap()
         };
-        Encoder::load(&common::default_model(), &options).unwrap()
-    };
-    // Batches of 3: five batches of the 14 texts, so several run at once.
-    let concurrent = load(true, 3).embed(&texts).unwrap();
-    let serial = load(false, 3).embed(&texts).unwrap();
-    assert_eq!(concurrent, serial);
+        // Batches of 3: five batches of the 14 texts, so several run at once.
+        let concurrent = load(true, 3).embed(&texts).unwrap();
+        let serial = load(false, 3).embed(&texts).unwrap();
+        assert_eq!(concurrent, serial, "{quantize:?}");
 
-    // Other batch sizes pack other windows together; only rounding may differ.
-    let whole = load(false, 32).embed(&texts).unwrap();
-    for ((a, b), text) in concurrent.iter().zip(&whole).zip(&texts) {
-        let diff = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max);
-        assert!(diff < 1e-5, "{text:?}: batches of 3 vs 32 differ by {diff}");
+        // Other batch sizes pack other windows together; only rounding may differ.
+        let whole = load(false, 32).embed(&texts).unwrap();
+        for ((a, b), text) in concurrent.iter().zip(&whole).zip(&texts) {
+            let diff = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(
+                diff < 1e-5,
+                "{quantize:?}, {text:?}: batches of 3 vs 32 differ by {diff}"
+            );
+        }
     }
 }

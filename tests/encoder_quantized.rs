@@ -4,8 +4,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{tiny_bert, Naming};
-use demur::encoder::{Encoder, EncoderError, EncoderOptions, QUANTIZED_WEIGHTS};
+use common::{f32_options, tiny_bert, Naming};
+use demur::encoder::int8::PackedQ4;
+use demur::encoder::{Encoder, EncoderError, EncoderOptions, Quantize, QUANTIZED_WEIGHTS};
 
 /// Buyer and seller turns of the kinds demur scores: English, Chinese, mixed, short and long.
 const TEXTS: [&str; 12] = [
@@ -43,9 +44,9 @@ fn quantized_vectors_agree_with_f32() {
         eprintln!("skipped: no {QUANTIZED_WEIGHTS} in {model} (run models/setup.sh)");
         return;
     }
-    let full = Encoder::load(&model, &EncoderOptions::default()).unwrap();
+    let full = Encoder::load(&model, &f32_options()).unwrap();
     let options = EncoderOptions {
-        quantized: true,
+        quantize: Quantize::Always,
         ..Default::default()
     };
     let quantized = Encoder::load(&model, &options).unwrap();
@@ -70,7 +71,7 @@ fn quantized_without_its_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tiny_bert(tmp.path(), Naming::Plain, 11);
     let options = EncoderOptions {
-        quantized: true,
+        quantize: Quantize::Always,
         ..Default::default()
     };
     let err = Encoder::load(dir.to_str().unwrap(), &options)
@@ -91,7 +92,7 @@ fn a_file_that_is_not_q4_0_is_refused() {
     // f32 weights under the quantized name: no `quantization` metadata.
     std::fs::copy(dir.join("model.safetensors"), dir.join(QUANTIZED_WEIGHTS)).unwrap();
     let options = EncoderOptions {
-        quantized: true,
+        quantize: Quantize::Always,
         ..Default::default()
     };
     let message = Encoder::load(dir.to_str().unwrap(), &options)
@@ -100,7 +101,27 @@ fn a_file_that_is_not_q4_0_is_refused() {
         .to_string();
     assert!(message.contains("quantization"), "{message}");
 
-    // Without the option the file would only hold the word-embedding table: a bad one is
-    // skipped (with a warning), not an error.
-    assert!(Encoder::load(dir.to_str().unwrap(), &EncoderOptions::default()).is_ok());
+    // Unasked (by default, or for f32), a bad file is skipped with a warning, not an error.
+    for options in [EncoderOptions::default(), f32_options()] {
+        let encoder = Encoder::load(dir.to_str().unwrap(), &options).unwrap();
+        assert!(!encoder.quantized());
+    }
+}
+
+#[test]
+fn by_default_the_4_bit_path_runs_exactly_where_it_is_the_faster_one() {
+    let model = common::default_model();
+    if !Path::new(&model).join(QUANTIZED_WEIGHTS).is_file() {
+        eprintln!("skipped: no {QUANTIZED_WEIGHTS} in {model} (run models/setup.sh)");
+        return;
+    }
+    let encoder = Encoder::load(&model, &EncoderOptions::default()).unwrap();
+    assert_eq!(encoder.quantized(), PackedQ4::available());
+    assert!(!Encoder::load(&model, &f32_options()).unwrap().quantized());
+
+    // A model without the 4-bit file runs in f32, with no error.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tiny_bert(tmp.path(), Naming::Plain, 13);
+    let tiny = Encoder::load(dir.to_str().unwrap(), &EncoderOptions::default()).unwrap();
+    assert!(!tiny.quantized());
 }

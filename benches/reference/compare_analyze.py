@@ -63,7 +63,8 @@ def main():
             batches = f"{kinds['buyer']['batch']}/{kinds['needed']['batch']}"
             add(f"{engine} encoder only", b, n, e2e_buyer / b, e2e_needed / n, batches)
 
-    print(f"rounds: {len(rounds)}")
+    precisions = sorted({demur.get("encoder", "f32") for demur, _ in rounds})
+    print(f"rounds: {len(rounds)}; demur's encoder: {', '.join(precisions)}")
     print(
         "| pass | buyer turns/s | encoded turns/s | demur analyze / this, buyer turns "
         "| demur analyze / this, same encoded turns |"

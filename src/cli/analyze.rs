@@ -51,10 +51,6 @@ pub struct AnalyzeArgs {
     format: Option<Format>,
     #[command(flatten)]
     model: ModelArgs,
-    /// Run the encoder on its 4-bit weights (model-q4_0.safetensors; CPU only): less memory,
-    /// scores close to but not equal to the default f32 ones.
-    #[arg(long)]
-    quantized: bool,
     /// Strategy playbook (TOML) replacing or extending the built-in one.
     #[arg(long)]
     playbook: Option<PathBuf>,
@@ -95,11 +91,7 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         head: args.model.head.clone(),
         playbook: args.playbook.clone(),
         thresholds: args.thresholds.clone(),
-        encoder: demur::encoder::EncoderOptions {
-            device: args.model.device.clone(),
-            quantized: args.quantized,
-            ..Default::default()
-        },
+        encoder: args.model.encoder_options(),
     })
     .context("cannot set up the analyzer")?;
 

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use demur::classify::Head;
-use demur::encoder::{Encoder, EncoderOptions};
+use demur::encoder::Encoder;
 use demur::train::{default_cache_dir, features, read_dataset, report, split_by_conversation};
 use demur::Label;
 
@@ -23,10 +23,6 @@ pub struct EvalArgs {
     data: PathBuf,
     #[command(flatten)]
     model: ModelArgs,
-    /// Run the encoder on its 4-bit weights (model-q4_0.safetensors; CPU only): less memory,
-    /// scores close to but not equal to the default f32 ones.
-    #[arg(long)]
-    quantized: bool,
     /// Print the JSON report instead of the summary.
     #[arg(long)]
     json: bool,
@@ -45,11 +41,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(demur::analyzer::default_head);
     let head = Head::load(&head_dir)?;
     let model = demur::analyzer::model_for(&head_dir, &head, args.model.model.clone());
-    let options = EncoderOptions {
-        device: args.model.device.clone(),
-        quantized: args.quantized,
-        ..Default::default()
-    };
+    let options = args.model.encoder_options();
     let encoder =
         Encoder::load(&model, &options).with_context(|| format!("cannot load `{model}`"))?;
     head.check_encoder(&head_dir, encoder.name(), encoder.hidden_size())?;

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use demur::encoder::{EncoderOptions, Quantize};
 use tracing_subscriber::EnvFilter;
 
 /// Finds the hidden objections in sales conversations and proposes follow-up strategies.
@@ -62,6 +63,31 @@ struct ModelArgs {
     /// Device for the encoder: cpu, cuda or metal.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Run the encoder on its 4-bit weights (model-q4_0.safetensors; CPU only) even where
+    /// that is slower [default: 4-bit on CPUs with AVX-512 VNNI, where it is the faster path;
+    /// f32 elsewhere].
+    #[arg(long, conflicts_with = "f32")]
+    quantized: bool,
+    /// Run the encoder on its f32 weights even where the 4-bit path is faster: the reference
+    /// scores, which the 4-bit path moves slightly.
+    #[arg(long)]
+    f32: bool,
+}
+
+impl ModelArgs {
+    /// The encoder options these flags ask for.
+    fn encoder_options(&self) -> EncoderOptions {
+        let quantize = match (self.quantized, self.f32) {
+            (true, _) => Quantize::Always,
+            (_, true) => Quantize::Never,
+            _ => Quantize::Auto,
+        };
+        EncoderOptions {
+            device: self.device.clone(),
+            quantize,
+            ..EncoderOptions::default()
+        }
+    }
 }
 
 /// Runs the command line and returns the process exit code.

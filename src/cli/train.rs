@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use demur::classify::HeadInput;
-use demur::encoder::{Encoder, EncoderOptions};
+use demur::encoder::{Encoder, EncoderOptions, Quantize};
 use demur::train::{
     default_cache_dir, finetune, train, FinetuneOptions, FitOptions, InputChoice, TrainOptions,
     TrainProgress,
@@ -99,7 +99,13 @@ pub fn run(args: TrainArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         .model
         .clone()
         .unwrap_or_else(demur::analyzer::default_model);
-    let encoder = Encoder::load(&model, &EncoderOptions::default())
+    // Heads learn from the f32 encoder's vectors (the reference ones, which the 4-bit path
+    // approximates), and fine-tuning needs f32 weights.
+    let options = EncoderOptions {
+        quantize: Quantize::Never,
+        ..EncoderOptions::default()
+    };
+    let encoder = Encoder::load(&model, &options)
         .with_context(|| format!("cannot load encoder `{model}`"))?;
     if let Some(layers) = args.unfreeze {
         return run_finetune(&args, &model, &encoder, layers, quiet);

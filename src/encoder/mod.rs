@@ -16,6 +16,6 @@ mod window;
 
 pub use conventions::{Conventions, Pooling};
 pub use error::EncoderError;
-pub use model::{Encoder, EncoderOptions};
+pub use model::{Encoder, EncoderOptions, Quantize};
 pub use quantized::{QuantizedWeights, QUANTIZED_WEIGHTS};
 pub use source::{resolve, ModelFiles};

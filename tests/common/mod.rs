@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
+use demur::encoder::{EncoderOptions, Quantize};
 
 /// The default encoder as installed by `models/setup.sh` (override with `DEMUR_MODEL`).
 pub fn default_model() -> String {
@@ -17,6 +18,15 @@ pub fn default_model() -> String {
         );
         dir.display().to_string()
     })
+}
+
+/// Encoder options that pin the f32 path (the default takes the 4-bit one on CPUs where it is
+/// faster): for tests whose reference numbers are f32 ones.
+pub fn f32_options() -> EncoderOptions {
+    EncoderOptions {
+        quantize: Quantize::Never,
+        ..EncoderOptions::default()
+    }
 }
 
 /// How the tiny model's tensors are named, to exercise the loader's name variants.
