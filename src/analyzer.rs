@@ -41,7 +41,8 @@ pub struct AnalyzerOptions {
     pub playbook: Option<PathBuf>,
     /// Per-label thresholds overriding the head's.
     pub thresholds: Vec<(Label, f32)>,
-    /// Device, dtype and batching of the encoder.
+    /// Device, dtype, precision and batching of the encoder. By default the encoder runs its
+    /// 4-bit weights on CPUs where that is the faster path ([`crate::encoder::Quantize::Auto`]).
     pub encoder: EncoderOptions,
 }
 

@@ -3,7 +3,7 @@
 //! - [`Bert::forward_packed`] (inference on the CPU): the windows of a batch are packed one
 //!   after another with no padding. Every part of a layer except attention works token by
 //!   token, so the linear layers see exactly the real tokens, and attention
-//!   ([`kernels::PackedAttention`]) runs per sequence. GELU and add-&-norm are fused kernels.
+//!   (`kernels::PackedAttention`) runs per sequence. GELU and add-&-norm are fused kernels.
 //! - [`Bert::forward_padded`]: a padded `(batch, length, hidden)` batch with an attention mask,
 //!   built from differentiable candle operations only. Training uses it (gradients flow into
 //!   the weights when they are [`candle_core::Var`]s), and so do GPU devices.
