@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{CpuStorage, DType, Device, Module, Storage, Tensor, D};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{Config, HiddenAct};
 
@@ -188,7 +188,20 @@ impl Dense {
                 if dims.last() != Some(&inp) {
                     candle_core::bail!("dense layer input of shape {dims:?} for {inp} inputs");
                 }
-                let product = packed.product(&xs.flatten_all()?.to_vec1::<f32>()?);
+                let product = {
+                    // The input is read in place when it is contiguous f32 on the CPU (always,
+                    // in the packed pass), and copied otherwise.
+                    let (storage, layout) = xs.storage_and_layout();
+                    match (&*storage, layout.contiguous_offsets()) {
+                        (Storage::Cpu(CpuStorage::F32(values)), Some((start, end))) => {
+                            packed.product(&values[start..end])
+                        }
+                        _ => {
+                            drop(storage);
+                            packed.product(&xs.flatten_all()?.to_vec1::<f32>()?)
+                        }
+                    }
+                };
                 *dims.last_mut().expect("checked above") = out;
                 return Tensor::from_vec(product, dims, xs.device());
             }
