@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In a real service these would arrive as request bodies.
     let requests = [
         "Rep: Could we get the order form signed this week?\n\
-         Dana: Honestly our fiscal year just turned over and the budget is spoken for.",
+         Dana: That's well over what we budgeted, and our budget is frozen until Q3.",
         "销售：我们下周可以安排上线吗？\n王经理：这个我得先跟领导汇报一下，我们这边流程比较长。",
     ];
 

@@ -119,10 +119,27 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("demur: error: {e:#}");
+            eprintln!("demur: error: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause whose message already ends
+/// the text (errors that quote their source in their own message).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let message = cause.to_string();
+        if text.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 fn init_logging(verbose: bool, quiet: bool) {
@@ -197,5 +214,26 @@ mod tests {
         assert!(parse_shard("4/4").is_err());
         assert!(parse_shard("0/0").is_err());
         assert!(parse_shard("x").is_err());
+    }
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("weights model.bin: {source}")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let io = || std::io::Error::other("file not fully covered");
+        let e = anyhow::Error::new(Quoting { source: io() }).context("cannot load `m`");
+        assert_eq!(
+            error_text(&e),
+            "cannot load `m`: weights model.bin: file not fully covered"
+        );
+        // A cause the message does not quote is still given.
+        let plain = anyhow::Error::new(io()).context("cannot load `m`");
+        assert_eq!(
+            error_text(&plain),
+            "cannot load `m`: file not fully covered"
+        );
     }
 }

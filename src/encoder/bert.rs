@@ -449,6 +449,26 @@ impl Bert {
         self.layers.iter().any(LayerWeights::quantized)
     }
 
+    /// What the weight matrices' products run as, for logs: `f32`, `8-bit` (demur's packed
+    /// product), `candle-q4_0`, or `mixed` when matrices differ.
+    pub fn products(&self) -> &'static str {
+        let kind = |w: &Weight| match w {
+            Weight::F32(_) => "f32",
+            Weight::Packed(..) => "8-bit",
+            Weight::Quantized(_) => "candle-q4_0",
+        };
+        let mut kinds = self
+            .layers
+            .iter()
+            .flat_map(|l| [&l.qkv, &l.attention_out, &l.up, &l.down].map(|d| kind(&d.weight)));
+        let first = kinds.next().unwrap_or("f32");
+        if kinds.all(|k| k == first) {
+            first
+        } else {
+            "mixed"
+        }
+    }
+
     /// Hidden states of packed windows, `(total tokens, hidden)`, after layers `0..upto`.
     pub fn forward_packed(&self, windows: &[&[u32]], upto: usize) -> candle_core::Result<Tensor> {
         let mut ids = Vec::new();

@@ -131,7 +131,7 @@ impl Encoder {
             model = %files.name,
             device = ?device,
             quantize = ?options.quantize,
-            quantized_products = bert.quantized(),
+            products = bert.products(),
             "encoder loaded"
         );
         Ok(Encoder {

@@ -100,6 +100,10 @@ impl QuantizedWeights {
     pub fn table_only(mut self) -> QuantizedWeights {
         self.tensors
             .retain(|name, _| name.ends_with("embeddings.word_embeddings.weight"));
+        tracing::debug!(
+            kept = self.tensors.len(),
+            "f32 matrices; only the word-embedding table stays in Q4_0 blocks"
+        );
         self
     }
 

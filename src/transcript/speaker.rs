@@ -3,7 +3,8 @@
 //!
 //! `X` names a speaker when all of these hold:
 //! - it looks like a name: at most 40 characters and 4 words, starting with a letter, made of
-//!   letters, digits, spaces and `.-'_&()#@/·`; a Latin label starts with a capital or holds a
+//!   letters, digits, spaces and `.-'_&()#@/·` (brackets also full-width, `（）`, as Chinese
+//!   text writes them); a Latin label starts with a capital or holds a
 //!   digit or `_` (`Maya`, `Li Wei (Acme)`, `Speaker 1`, `spk_0`); a Chinese label has at most
 //!   12 Han characters and none of the function characters that mark a sentence (`的是了吗…`);
 //! - it has no sentence words (`the`, `is`, `we`, …), so `So the thing is: …` stays text;
@@ -188,7 +189,7 @@ pub(crate) fn is_name_like(name: &str) -> bool {
     let starts_with_letter = name.chars().next().is_some_and(char::is_alphabetic);
     let allowed = name
         .chars()
-        .all(|c| c.is_alphanumeric() || " .-'_&()#@/·".contains(c));
+        .all(|c| c.is_alphanumeric() || " .-'_&()（）#@/·".contains(c));
     if count == 0 || count > 40 || !starts_with_letter || !allowed {
         return false;
     }
@@ -259,6 +260,10 @@ mod tests {
         assert_eq!(
             speaker("王经理：预算今年已经批完了"),
             Some(Some("王经理".into()))
+        );
+        assert_eq!(
+            speaker("Kevin（销售）：上周发的 proposal 你看了吗？"),
+            Some(Some("Kevin（销售）".into()))
         );
         assert_eq!(speaker("spk_0: hello"), Some(Some("spk_0".into())));
         assert_eq!(speaker("Speaker ?: hello"), Some(None));
