@@ -286,11 +286,14 @@ impl LayerWeights {
         })
     }
 
+    /// The layer's dense layers: query-key-value, attention output, up, down.
+    fn denses(&self) -> [&Dense; 4] {
+        [&self.qkv, &self.attention_out, &self.up, &self.down]
+    }
+
     /// Whether any of the layer's matrices is quantized.
     pub fn quantized(&self) -> bool {
-        [&self.qkv, &self.attention_out, &self.up, &self.down]
-            .iter()
-            .any(|d| d.weight.quantized())
+        self.denses().iter().any(|d| d.weight.quantized())
     }
 
     /// Every tensor of the layer with its Hugging Face name below `encoder.layer.{i}.`.
@@ -460,7 +463,7 @@ impl Bert {
         let mut kinds = self
             .layers
             .iter()
-            .flat_map(|l| [&l.qkv, &l.attention_out, &l.up, &l.down].map(|d| kind(&d.weight)));
+            .flat_map(|l| l.denses().map(|d| kind(&d.weight)));
         let first = kinds.next().unwrap_or("f32");
         if kinds.all(|k| k == first) {
             first
