@@ -300,9 +300,7 @@ fn example_transcripts_match_golden_analyses() {
 /// AVX-512 VNNI (where the 4-bit path is the faster one) and what `--f32` prints elsewhere.
 #[test]
 fn the_default_precision_is_the_faster_path_here() {
-    let model = common::default_model();
-    if !Path::new(&model).join("model-q4_0.safetensors").is_file() {
-        eprintln!("skipped: no model-q4_0.safetensors in {model} (run models/setup.sh)");
+    if common::quantized_model().is_none() {
         return;
     }
     let folder = examples().join("teams-review-en.vtt");
@@ -335,9 +333,7 @@ fn the_default_precision_is_the_faster_path_here() {
 /// scores move by at most 0.023 here, so 0.05 leaves room for other CPUs' arithmetic.
 #[test]
 fn quantized_examples_keep_their_golden_labels() {
-    let model = common::default_model();
-    if !Path::new(&model).join("model-q4_0.safetensors").is_file() {
-        eprintln!("skipped: no model-q4_0.safetensors in {model} (run models/setup.sh)");
+    if common::quantized_model().is_none() {
         return;
     }
     let out = demur(&[

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{f32_options, tiny_bert, Naming};
 use demur::encoder::int8::PackedQ4;
 use demur::encoder::{Encoder, EncoderError, EncoderOptions, Quantize, QUANTIZED_WEIGHTS};
@@ -39,11 +37,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn quantized_vectors_agree_with_f32() {
-    let model = common::default_model();
-    if !Path::new(&model).join(QUANTIZED_WEIGHTS).is_file() {
-        eprintln!("skipped: no {QUANTIZED_WEIGHTS} in {model} (run models/setup.sh)");
+    let Some(model) = common::quantized_model() else {
         return;
-    }
+    };
     let full = Encoder::load(&model, &f32_options()).unwrap();
     let options = EncoderOptions {
         quantize: Quantize::Always,
@@ -110,11 +106,9 @@ fn a_file_that_is_not_q4_0_is_refused() {
 
 #[test]
 fn by_default_the_4_bit_path_runs_exactly_where_it_is_the_faster_one() {
-    let model = common::default_model();
-    if !Path::new(&model).join(QUANTIZED_WEIGHTS).is_file() {
-        eprintln!("skipped: no {QUANTIZED_WEIGHTS} in {model} (run models/setup.sh)");
+    let Some(model) = common::quantized_model() else {
         return;
-    }
+    };
     let encoder = Encoder::load(&model, &EncoderOptions::default()).unwrap();
     assert_eq!(encoder.quantized(), PackedQ4::available());
     assert!(!Encoder::load(&model, &f32_options()).unwrap().quantized());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
-use demur::encoder::{EncoderOptions, Quantize};
+use demur::encoder::{EncoderOptions, Quantize, QUANTIZED_WEIGHTS};
 
 /// The default encoder as installed by `models/setup.sh` (override with `DEMUR_MODEL`).
 pub fn default_model() -> String {
@@ -18,6 +18,17 @@ pub fn default_model() -> String {
         );
         dir.display().to_string()
     })
+}
+
+/// The default encoder when it has its 4-bit weights file, for tests of the 4-bit path; `None`
+/// (saying so on stderr) when it has not, so that such a test is skipped.
+pub fn quantized_model() -> Option<String> {
+    let model = default_model();
+    if Path::new(&model).join(QUANTIZED_WEIGHTS).is_file() {
+        return Some(model);
+    }
+    eprintln!("skipped: no {QUANTIZED_WEIGHTS} in {model} (run models/setup.sh)");
+    None
 }
 
 /// Encoder options that pin the f32 path (the default takes the 4-bit one on CPUs where it is
