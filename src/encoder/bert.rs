@@ -35,8 +35,8 @@ pub enum Weight {
     /// Q4_0 blocks; products quantise their input to 8 bits on the fly (CPU only).
     Quantized(QMatMul),
     /// Q4_0 blocks repacked for the CPU's 8-bit dot products (same arithmetic as
-    /// `Quantized`, a blocked product), with the blocks they came from.
-    Packed(Arc<PackedQ4>, Arc<QTensor>),
+    /// `Quantized`, a blocked product).
+    Packed(Arc<PackedQ4>),
 }
 
 impl Weight {
@@ -61,7 +61,7 @@ impl Weight {
             QMatMul::QTensor(q) if PackedQ4::available() && q.dtype() == GgmlDType::Q4_0 => {
                 let (out, inp) = q.shape().dims2()?;
                 Ok(match PackedQ4::pack(&q.data()?, out, inp) {
-                    Some(packed) => Weight::Packed(Arc::new(packed), q),
+                    Some(packed) => Weight::Packed(Arc::new(packed)),
                     None => Weight::Quantized(QMatMul::QTensor(q)),
                 })
             }
@@ -132,8 +132,9 @@ impl Weight {
     pub fn to_f32(&self) -> candle_core::Result<Tensor> {
         match self {
             Weight::F32(t) => Ok(t.clone()),
-            Weight::Quantized(QMatMul::QTensor(q)) | Weight::Packed(_, q) => {
-                q.dequantize(&Device::Cpu)
+            Weight::Quantized(QMatMul::QTensor(q)) => q.dequantize(&Device::Cpu),
+            Weight::Packed(packed) => {
+                Tensor::from_vec(packed.dequantize(), packed.shape(), &Device::Cpu)
             }
             Weight::Quantized(QMatMul::Tensor(t) | QMatMul::TensorF16(t)) => t.to_dtype(DType::F32),
         }
@@ -144,7 +145,7 @@ impl Weight {
         match self {
             Weight::F32(t) => t.index_select(ids, 0),
             Weight::Quantized(q) => q.embedding(ids),
-            Weight::Packed(_, q) => QMatMul::QTensor(q.clone()).embedding(ids),
+            Weight::Packed(_) => self.to_f32()?.index_select(ids, 0),
         }
     }
 }
@@ -182,7 +183,7 @@ impl Dense {
         let weight = match &self.weight {
             Weight::F32(weight) => weight,
             Weight::Quantized(q) => return q.forward(&xs.contiguous()?),
-            Weight::Packed(packed, _) => {
+            Weight::Packed(packed) => {
                 let (out, inp) = packed.shape();
                 let mut dims = xs.dims().to_vec();
                 if dims.last() != Some(&inp) {

@@ -106,6 +106,25 @@ impl PackedQ4 {
         (self.out, self.inp)
     }
 
+    /// The matrix as f32 values, `(out, in)` row-major: each 4-bit value minus 8, times its
+    /// block's scale (exactly what dequantising the Q4_0 blocks gives).
+    pub fn dequantize(&self) -> Vec<f32> {
+        let per_row = self.inp / BLOCK;
+        let mut values = vec![0f32; self.out * self.inp];
+        for (row, values) in values.chunks_exact_mut(self.inp).enumerate() {
+            let (tile, column) = (row / TILE, row % TILE);
+            for (b, values) in values.chunks_exact_mut(BLOCK).enumerate() {
+                let block = (tile * per_row + b) * BLOCK * TILE;
+                let scale = self.scales[(tile * per_row + b) * TILE + column];
+                for (i, v) in values.iter_mut().enumerate() {
+                    let q = self.weights[block + (i / 4) * TILE * 4 + column * 4 + i % 4];
+                    *v = scale * (f32::from(q) - 8.0);
+                }
+            }
+        }
+        values
+    }
+
     /// `x · weightᵀ` for `x` of `rows × in` values, row-major; `rows × out` values.
     ///
     /// # Panics
@@ -424,6 +443,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn packed_matrices_dequantise_to_their_blocks_values() {
+        let mut numbers = Numbers(5);
+        let (blocks, weights) = matrix(&mut numbers, 64, 96);
+        let packed = PackedQ4::pack(&blocks, 64, 96).unwrap();
+        assert_eq!(packed.dequantize(), weights);
     }
 
     #[test]
